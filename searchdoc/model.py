@@ -1,0 +1,138 @@
+"""The plain data that flows between stages: documents, paragraphs, footnotes, citations, hits.
+
+No I/O here. ``to_dict``/``from_dict`` give the normalized JSON form stored in the corpus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class Citation:
+    """One place where a document cites another.
+
+    ``start``/``end`` are character offsets into the paragraph text, or into the footnote text
+    when ``footnote`` is set.
+    """
+
+    id: str
+    kind: str
+    raw: str
+    paragraph: int | None = None
+    footnote: int | None = None
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class Footnote:
+    n: int
+    text: str
+    paragraph: int | None = None
+
+
+@dataclass
+class Paragraph:
+    """A body paragraph; ``n`` counts from 1 within the document body (headings excluded)."""
+
+    n: int
+    text: str
+    section: str | None = None
+    page: int | None = None
+    page_end: int | None = None
+    footnotes: list[int] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A parliamentary document with its metadata and body.
+
+    ``kind`` is the citation kind of its id (kamerstuk, aanhangsel, handelingen, ...);
+    ``source_format`` is what it was parsed from (text, xml, html, pdf); ``provenance`` says
+    where the raw bytes came from (url or path, fetch time, sha256, raw file name).
+    """
+
+    id: str
+    kind: str
+    title: str = ""
+    date: str | None = None
+    dossier: list[str] = field(default_factory=list)
+    number: str | None = None
+    chamber: str | None = None
+    vergaderjaar: str | None = None
+    doc_type: str | None = None
+    url: str | None = None
+    source_format: str = "text"
+    provenance: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    signature: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    footnotes: list[Footnote] = field(default_factory=list)
+
+    def paragraph(self, n: int) -> Paragraph | None:
+        if 1 <= n <= len(self.paragraphs) and self.paragraphs[n - 1].n == n:
+            return self.paragraphs[n - 1]
+        return next((p for p in self.paragraphs if p.n == n), None)
+
+    def footnote(self, n: int) -> Footnote | None:
+        return next((f for f in self.footnotes if f.n == n), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["paragraphs"] = [
+            Paragraph(
+                **{
+                    **{k: v for k, v in p.items() if k in _PARAGRAPH_FIELDS},
+                    "citations": [Citation(**c) for c in p.get("citations", [])],
+                }
+            )
+            for p in data.get("paragraphs", [])
+        ]
+        values["footnotes"] = [Footnote(**f) for f in data.get("footnotes", [])]
+        return cls(**values)
+
+
+_PARAGRAPH_FIELDS = {f.name for f in fields(Paragraph)}
+
+
+@dataclass
+class Hit:
+    """One search result: a paragraph with its context and where it sits."""
+
+    doc_id: str
+    paragraph: int
+    section: str | None
+    page: int | None
+    score: float
+    text: str
+    highlight: str
+    label: str
+    citation: str
+    url: str | None
+    title: str = ""
+    date: str | None = None
+    kind: str = ""
+    themes: list[str] = field(default_factory=list)
+    before: list[dict[str, Any]] = field(default_factory=list)
+    after: list[dict[str, Any]] = field(default_factory=list)
+    matched_terms: list[str] = field(default_factory=list)
+    page_end: int | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None

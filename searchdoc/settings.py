@@ -1,0 +1,180 @@
+"""Every default of searchdoc in one place: paths, service URLs, politeness and limits.
+
+Environment variables override the defaults; command-line options override both. Nothing here
+touches the disk or the network at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from searchdoc import __version__
+
+#: The bundled letter.
+LETTER_ID = "kst-33694-45"
+
+#: Official services (the real ones; tests point the environment variables at a local server).
+OB_URL = "https://zoek.officielebekendmakingen.nl"
+SRU_URL = "https://repository.overheid.nl/sru"
+TK_URL = "https://gegevensmagazijn.tweedekamer.nl/OData/v4/2.0"
+REPOSITORY_URL = "https://repository.overheid.nl/frbr/officielepublicaties"
+
+PROJECT_URL = "https://github.com/searchdoc/searchdoc"
+USER_AGENT = f"searchdoc/{__version__} (+{PROJECT_URL}; Dutch parliamentary document search)"
+
+#: Seconds between two requests to the same host (politeness; the services publish no limit).
+REQUEST_DELAY = 1.0
+#: (connect, read) timeouts in seconds.
+REQUEST_TIMEOUT = (10.0, 60.0)
+#: Attempts per request on connection errors, truncated bodies, 429 and 5xx.
+REQUEST_RETRIES = 4
+#: Base of the exponential backoff, in seconds; Retry-After wins when the server sends it.
+BACKOFF_BASE = 1.0
+#: Longest Retry-After we are willing to honour, in seconds.
+MAX_RETRY_AFTER = 120.0
+#: Largest response body we accept, in bytes.
+MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+#: Largest local file `ingest` accepts, in bytes.
+MAX_INGEST_BYTES = 20 * 1024 * 1024
+#: SRU page size.
+SRU_PAGE_SIZE = 100
+#: Paragraphs of context shown around a hit by default.
+DEFAULT_CONTEXT = 0
+#: Hits shown by default.
+DEFAULT_LIMIT = 10
+#: Seconds a writer waits for the lock before giving up.
+LOCK_TIMEOUT = 60.0
+
+ENV_CORPUS = "SEARCHDOC_CORPUS"
+ENV_INDEX = "SEARCHDOC_INDEX"
+ENV_OB_URL = "SEARCHDOC_OB_URL"
+ENV_SRU_URL = "SEARCHDOC_SRU_URL"
+ENV_TK_URL = "SEARCHDOC_TK_URL"
+ENV_REPOSITORY_URL = "SEARCHDOC_REPOSITORY_URL"
+ENV_DELAY = "SEARCHDOC_DELAY"
+ENV_CACHE = "SEARCHDOC_CACHE"
+ENV_TAXONOMY = "SEARCHDOC_TAXONOMY"
+ENV_SYNONYMS = "SEARCHDOC_SYNONYMS"
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        from searchdoc.errors import UsageError
+
+        raise UsageError(f"{name}={raw!r} is not a number of seconds") from None
+    if value < 0:
+        from searchdoc.errors import UsageError
+
+        raise UsageError(f"{name} must not be negative")
+    return value
+
+
+def find_checkout(start: Path | None = None) -> Path | None:
+    """The searchdoc checkout containing ``start`` (default: the working directory), if any.
+
+    A checkout is recognised by a pyproject.toml naming the project plus a ``corpus/`` folder,
+    so that running from the repository uses the repository's corpus and index.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        pyproject = folder / "pyproject.toml"
+        if (folder / "corpus").is_dir() and pyproject.is_file():
+            try:
+                head = pyproject.read_text(encoding="utf-8", errors="replace")[:4000]
+            except OSError:
+                continue
+            if 'name = "searchdoc"' in head:
+                return folder
+    return None
+
+
+def user_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("searchdoc", appauthor=False)
+
+
+def user_cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("searchdoc", appauthor=False)
+
+
+def bundled_data_dir() -> Path:
+    """Package data: the bundled letter, its metadata, the taxonomy and the synonym lists."""
+    return Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class Settings:
+    """Resolved locations and service endpoints for one run."""
+
+    corpus_dir: Path
+    index_dir: Path
+    ob_url: str = OB_URL
+    sru_url: str = SRU_URL
+    tk_url: str = TK_URL
+    repository_url: str = REPOSITORY_URL
+    delay: float = REQUEST_DELAY
+    http_cache_dir: Path | None = None
+    taxonomy_file: Path | None = None
+    synonyms_file: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def service_hosts(self) -> set[str]:
+        """The only hosts searchdoc may contact."""
+        from urllib.parse import urlsplit
+
+        return {
+            urlsplit(u).netloc.lower()
+            for u in (self.ob_url, self.sru_url, self.tk_url, self.repository_url)
+        }
+
+
+def resolve(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None) -> Settings:
+    """Resolve settings: explicit arguments, then environment variables, then defaults.
+
+    Defaults: the checkout's ``corpus/`` and ``index/`` when run from inside it; otherwise a
+    per-user corpus (seeded with the bundled letter) and a per-user index cache.
+    """
+    checkout = find_checkout()
+    corpus_dir = corpus or os.environ.get(ENV_CORPUS) or None
+    index_dir = index or os.environ.get(ENV_INDEX) or None
+    if corpus_dir is None:
+        corpus_dir = checkout / "corpus" if checkout else user_data_dir() / "corpus"
+    if index_dir is None:
+        if checkout and not (corpus or os.environ.get(ENV_CORPUS)):
+            index_dir = checkout / "index"
+        else:
+            index_dir = _index_for_corpus(Path(corpus_dir))
+    cache = os.environ.get(ENV_CACHE)
+    taxonomy = os.environ.get(ENV_TAXONOMY)
+    synonyms = os.environ.get(ENV_SYNONYMS)
+    return Settings(
+        corpus_dir=Path(corpus_dir).expanduser(),
+        index_dir=Path(index_dir).expanduser(),
+        ob_url=os.environ.get(ENV_OB_URL) or OB_URL,
+        sru_url=os.environ.get(ENV_SRU_URL) or SRU_URL,
+        tk_url=os.environ.get(ENV_TK_URL) or TK_URL,
+        repository_url=os.environ.get(ENV_REPOSITORY_URL) or REPOSITORY_URL,
+        delay=_env_float(ENV_DELAY, REQUEST_DELAY),
+        http_cache_dir=Path(cache).expanduser() if cache else None,
+        taxonomy_file=Path(taxonomy).expanduser() if taxonomy else None,
+        synonyms_file=Path(synonyms).expanduser() if synonyms else None,
+    )
+
+
+def _index_for_corpus(corpus_dir: Path) -> Path:
+    """A per-user index location keyed by the corpus path, so two corpora never share an index."""
+    import hashlib
+
+    key = hashlib.sha256(str(corpus_dir.expanduser().resolve()).encode()).hexdigest()[:16]
+    return user_cache_dir() / "index" / key
