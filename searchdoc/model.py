@@ -127,6 +127,8 @@ class Hit:
     matched_terms: list[str] = field(default_factory=list)
     page_end: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
+    #: Character spans of the matched words in ``text`` (for renderers; not part of the JSON).
+    spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,273 @@
+"""The command-line interface: parse options, call the library, render, map errors to exit codes.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or input. Every error is one line on
+stderr; set SEARCHDOC_DEBUG=1 to see a traceback for an unexpected one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import click
+
+from searchdoc import __version__
+
+FORMATS = click.Choice(["text", "json"])
+
+
+class AppContext:
+    """Lazily resolved settings, corpus and index shared by the commands of one invocation."""
+
+    def __init__(self, corpus: str | None, index: str | None, color: str):
+        self._corpus_opt, self._index_opt, self.color_mode = corpus, index, color
+        self._settings = self._corpus = self._index = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from searchdoc import settings
+
+            self._settings = settings.resolve(self._corpus_opt, self._index_opt)
+        return self._settings
+
+    def corpus(self, create: bool = False, require: bool = True):
+        from searchdoc.pipeline import open_corpus
+
+        corpus = open_corpus(self.settings, create=create)
+        return corpus.require() if require else corpus
+
+    def index(self, corpus=None, fresh: bool = True):
+        from searchdoc.index import Index
+
+        if self._index is None:
+            self._index = Index(self.settings.index_dir, corpus or self.corpus(), self.settings)
+        if fresh:
+            self._index.ensure_fresh(on_update=status)
+        return self._index
+
+    def style(self, stream=None):
+        from searchdoc.render import Style
+
+        stream = stream or sys.stdout
+        if self.color_mode == "always":
+            color = True
+        elif self.color_mode == "never":
+            color = False
+        else:
+            color = stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        return Style(color=color, links=color)
+
+
+def status(message: str) -> None:
+    """Progress and notes go to stderr so stdout stays clean for pipes and JSON."""
+    click.echo(message, err=True)
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="searchdoc")
+@click.option("--corpus", "corpus_dir", metavar="DIR", envvar="SEARCHDOC_CORPUS",
+              help="Corpus folder (default: ./corpus in a checkout, else a per-user folder seeded with the letter).")
+@click.option("--index", "index_dir", metavar="DIR", envvar="SEARCHDOC_INDEX",
+              help="Index folder (default: ./index in a checkout, else a per-user cache folder).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Bold matches and dim context; auto means only on a terminal and when NO_COLOR is unset.")
+@click.pass_context
+def cli(ctx, corpus_dir, index_dir, color):
+    """Search Kamerstuk 33 694, nr. 45 and the parliamentary documents it cites.
+
+    \b
+    Examples:
+      searchdoc search "autonome wapensystemen" --context 1
+      searchdoc show kst-33694-45 --paragraph 13
+      searchdoc ingest kst-33694-45.txt
+    """
+    ctx.obj = AppContext(corpus_dir, index_dir, color)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Hits to show.")
+@click.option("--context", "-c", type=click.IntRange(min=0, max=50), default=0, show_default=True,
+              help="Paragraphs of context before and after each hit.")
+@click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Only search this document (repeatable).")
+@click.option("--theme", "themes", multiple=True, metavar="ID", help="Only paragraphs with this theme (repeatable: all must apply).")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_obj
+def search(app: AppContext, query, limit, context, doc_ids, themes, fmt):
+    """Search paragraphs; Whoosh syntax: AND by default, OR, NOT, "phrases", prefix*, field:value.
+
+    \b
+    Examples:
+      searchdoc search "autonome wapensystemen" --context 1
+      searchdoc search '"betekenisvolle menselijke controle"'
+      searchdoc search drones --theme drones --format json
+      searchdoc search 'cyber* NOT spionage' --doc kst-33694-45
+    """
+    from searchdoc import search as searching
+
+    text = " ".join(query)
+    corpus = app.corpus()
+    index = app.index(corpus)
+    result = searching.search(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
+    if fmt == "json":
+        emit_json(searching.result_to_dict(result))
+    else:
+        from searchdoc.render import render_result
+
+        click.echo(render_result(result, app.style()))
+
+
+@cli.command()
+@click.argument("doc_id", metavar="ID")
+@click.option("--paragraph", "-p", type=click.IntRange(min=1), metavar="N", help="Only paragraph N.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_obj
+def show(app: AppContext, doc_id, paragraph, fmt):
+    """Show a document of the corpus, or one paragraph of it, with footnotes and themes.
+
+    \b
+    Examples:
+      searchdoc show kst-33694-45
+      searchdoc show kst-33694-45 --paragraph 13 --format json
+    """
+    from searchdoc import documents
+    from searchdoc.errors import UsageError
+
+    corpus = app.corpus()
+    view = documents.document_view(corpus, doc_id, app.settings)
+    if paragraph is not None and paragraph > len(view.document.paragraphs):
+        raise UsageError(f"{doc_id} has {len(view.document.paragraphs)} paragraphs; --paragraph {paragraph} is out of range")
+    if fmt == "json":
+        emit_json(documents.view_to_dict(view, paragraph))
+    else:
+        from searchdoc.render import render_document
+
+        paragraphs = [view.document.paragraph(paragraph)] if paragraph else view.document.paragraphs
+        click.echo(render_document(view.document, view.label, paragraphs, view.themes, app.style(), view.url))
+
+
+@cli.command(name="list")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_obj
+def list_documents(app: AppContext, fmt):
+    """List the documents in the corpus.
+
+    \b
+    Example:
+      searchdoc list --format json
+    """
+    from searchdoc import documents
+
+    rows = documents.list_documents(app.corpus())
+    if fmt == "json":
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<24} {row['date'] or '':<10}  {row['paragraphs']:>4} par.  {row['label']}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--id", "doc_id", metavar="ID", help="Document id (default: the file name, e.g. kst-33694-45.txt).")
+@click.option("--title", help="Title of the document.")
+@click.option("--date", help="Date of the document, YYYY-MM-DD.")
+@click.option("--type", "source_format", type=click.Choice(["text", "xml", "html", "pdf"]),
+              help="Source format (default: from the file extension).")
+@click.pass_obj
+def ingest(app: AppContext, paths, doc_id, title, date, source_format):
+    """Add local files to the corpus (PDF-extracted text, official XML, HTML or PDF).
+
+    All files are parsed before any is stored, so a bad file leaves the corpus unchanged.
+    The index updates itself on the next search (or run 'searchdoc index').
+
+    \b
+    Examples:
+      searchdoc ingest kst-33694-45.txt
+      searchdoc ingest brief.txt --id kst-33694-48 --title "Brief over motie Koopmans" --date 2019-09-20
+    """
+    from searchdoc import pipeline
+    from searchdoc.errors import UsageError
+
+    if doc_id and len(paths) > 1:
+        raise UsageError("--id can only be used with a single file")
+    corpus = app.corpus(create=True, require=False)
+    overrides = {"title": title, "date": date}
+    started = time.monotonic()
+    with corpus.write_lock(on_wait=status):
+        documents = pipeline.ingest_files(corpus, paths, doc_id=doc_id, overrides=overrides, source_format=source_format)
+    for document in documents:
+        click.echo(f"ingested {document.id}: {len(document.paragraphs)} paragraphs, {len(document.footnotes)} footnotes")
+    status(f"{len(documents)} document(s) stored in {corpus.root} in {time.monotonic() - started:.1f} s")
+
+
+@cli.command(name="index")
+@click.option("--rebuild", is_flag=True, help="Recreate the index from the corpus instead of updating it.")
+@click.pass_obj
+def index_command(app: AppContext, rebuild):
+    """Bring the index up to date with the corpus (only changed documents are re-indexed).
+
+    \b
+    Examples:
+      searchdoc index
+      searchdoc index --rebuild
+    """
+    from searchdoc.progress import progress_bar
+
+    corpus = app.corpus()
+    index = app.index(corpus, fresh=False)
+    started = time.monotonic()
+    with progress_bar(total=len(corpus.ids()), desc="indexing", unit="doc") as advance:
+        report = index.update(rebuild=rebuild, progress=advance, on_wait=status)
+    elapsed = time.monotonic() - started
+    if not report.changed:
+        click.echo(f"index is up to date ({report.unchanged} documents)")
+        return
+    what = "rebuilt" if report.rebuilt else "updated"
+    click.echo(
+        f"index {what}: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{report.paragraphs} paragraphs indexed in {elapsed:.1f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every error into one line and an exit code."""
+    from click.exceptions import Abort, ClickException, Exit
+
+    try:
+        code = cli.main(args=argv, prog_name="searchdoc", standalone_mode=False)
+    except Exit as exc:
+        code = exc.exit_code
+    except ClickException as exc:
+        message = " ".join(exc.format_message().split())
+        click.echo(f"searchdoc: error: {message} (see 'searchdoc --help')", err=True)
+        code = exc.exit_code
+    except (Abort, KeyboardInterrupt):
+        click.echo("searchdoc: interrupted", err=True)
+        code = 1
+    except BrokenPipeError:
+        code = 0
+    except Exception as exc:  # noqa: BLE001 - the CLI is the one place that turns everything into a line
+        from searchdoc.errors import SearchdocError
+
+        if os.environ.get("SEARCHDOC_DEBUG"):
+            raise
+        if isinstance(exc, SearchdocError):
+            click.echo(f"searchdoc: error: {' '.join(str(exc).split())}", err=True)
+            code = exc.exit_code
+        elif isinstance(exc, OSError):
+            click.echo(f"searchdoc: error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", err=True)
+            code = 1
+        else:
+            click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {exc} (set SEARCHDOC_DEBUG=1 for details)",
+                       err=True)
+            code = 1
+    if isinstance(code, int) and code:
+        sys.exit(code)
+    sys.exit(0)

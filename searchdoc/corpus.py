@@ -1,0 +1,238 @@
+"""The corpus folder: raw source files plus one normalized JSON file per document.
+
+Layout::
+
+    corpus/
+      documents/<id>.json     normalized Document (the commit point: a document exists iff this exists)
+      raw/<id>.<ext>          the source bytes as fetched or ingested (txt, xml, html, pdf)
+      raw/<id>.metadata.xml   the official metadata record, when there is one
+      .lock                   write lock shared by ingest, crawl and index
+
+Every write goes to a temporary file in the same folder, is flushed and fsynced, then renamed
+over the target, so a crash leaves either the old file or the new one, never half of one. Raw
+files are written before the JSON that names their checksum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from searchdoc import settings
+from searchdoc.errors import (
+    CorpusError,
+    InvalidIdentifierError,
+    LockedError,
+    UnknownDocumentError,
+)
+from searchdoc.model import Document
+
+log = logging.getLogger(__name__)
+
+#: Official identifiers: a lower-case prefix, then hyphen-separated parts of letters and digits.
+_ID_PATTERN = re.compile(r"^[a-z]{1,8}(?:-[A-Za-z0-9]{1,24}){1,6}$")
+RAW_EXTENSIONS = ("txt", "xml", "html", "pdf")
+
+
+def validate_id(doc_id: str) -> str:
+    """Return ``doc_id`` if it is a safe official identifier, else raise InvalidIdentifierError.
+
+    Ids become file names, so anything that could escape the corpus folder (``..``, slashes,
+    absolute paths, odd Unicode) is refused here, once, for every caller.
+    """
+    if not isinstance(doc_id, str) or not doc_id.isascii() or not _ID_PATTERN.match(doc_id):
+        shown = doc_id if isinstance(doc_id, str) else repr(doc_id)
+        raise InvalidIdentifierError(
+            f"{shown[:80]!r} is not a valid document id (expected e.g. kst-33694-45 or ah-tk-20182019-264)"
+        )
+    return doc_id
+
+
+def is_valid_id(doc_id: str) -> bool:
+    try:
+        validate_id(doc_id)
+    except InvalidIdentifierError:
+        return False
+    return True
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class Corpus:
+    """Read and write documents in one corpus folder."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.documents_dir = self.root / "documents"
+        self.raw_dir = self.root / "raw"
+        self._cache: dict[str, tuple[tuple[int, int], Document]] = {}
+
+    def exists(self) -> bool:
+        return self.documents_dir.is_dir()
+
+    def require(self) -> Corpus:
+        """Raise a helpful CorpusError when the folder holds no corpus."""
+        if not self.exists():
+            raise CorpusError(
+                f"no corpus at {self.root}: run 'searchdoc ingest FILE' or point --corpus at a corpus folder"
+            )
+        return self
+
+    def json_path(self, doc_id: str) -> Path:
+        return self.documents_dir / f"{validate_id(doc_id)}.json"
+
+    def raw_path(self, doc_id: str, ext: str) -> Path:
+        if ext not in (*RAW_EXTENSIONS, "metadata.xml"):
+            raise CorpusError(f"unsupported raw file type {ext!r}")
+        return self.raw_dir / f"{validate_id(doc_id)}.{ext}"
+
+    def ids(self) -> list[str]:
+        if not self.documents_dir.is_dir():
+            return []
+        found = []
+        for entry in os.scandir(self.documents_dir):
+            name = entry.name
+            if name.endswith(".json") and not name.startswith("."):
+                doc_id = name[:-5]
+                if is_valid_id(doc_id):
+                    found.append(doc_id)
+        return sorted(found)
+
+    def has(self, doc_id: str) -> bool:
+        return is_valid_id(doc_id) and self.json_path(doc_id).is_file()
+
+    def fingerprints(self) -> dict[str, str]:
+        """A cheap per-document fingerprint (size and mtime of its JSON) for staleness checks."""
+        result = {}
+        if not self.documents_dir.is_dir():
+            return result
+        for entry in os.scandir(self.documents_dir):
+            name = entry.name
+            if name.endswith(".json") and not name.startswith(".") and is_valid_id(name[:-5]):
+                st = entry.stat()
+                result[name[:-5]] = f"{st.st_size}-{st.st_mtime_ns}"
+        return result
+
+    def load(self, doc_id: str) -> Document:
+        path = self.json_path(doc_id)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise UnknownDocumentError(
+                f"{doc_id} is not in the corpus at {self.root} (list them with 'searchdoc list', fetch it with 'searchdoc crawl {doc_id}')"
+            ) from None
+        key = (st.st_size, st.st_mtime_ns)
+        cached = self._cache.get(doc_id)
+        if cached and cached[0] == key:
+            return cached[1]
+        try:
+            data = json.loads(path.read_bytes())
+            document = Document.from_dict(data)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise CorpusError(
+                f"{path} is damaged ({exc.__class__.__name__}); run 'searchdoc doctor' to repair it"
+            ) from None
+        self._cache[doc_id] = (key, document)
+        return document
+
+    def documents(self) -> Iterator[Document]:
+        for doc_id in self.ids():
+            yield self.load(doc_id)
+
+    def save(
+        self,
+        document: Document,
+        raw: bytes | None = None,
+        raw_ext: str | None = None,
+        metadata_xml: bytes | None = None,
+    ) -> Path:
+        """Store a document: raw files first, then the JSON that makes it visible."""
+        doc_id = validate_id(document.id)
+        provenance = dict(document.provenance)
+        if raw is not None:
+            ext = raw_ext or document.source_format
+            atomic_write(self.raw_path(doc_id, ext), raw)
+            provenance["raw_file"] = f"raw/{doc_id}.{ext}"
+            provenance["sha256"] = sha256_bytes(raw)
+        if metadata_xml is not None:
+            atomic_write(self.raw_path(doc_id, "metadata.xml"), metadata_xml)
+            provenance["metadata_file"] = f"raw/{doc_id}.metadata.xml"
+            provenance["metadata_sha256"] = sha256_bytes(metadata_xml)
+        document.provenance = provenance
+        payload = json.dumps(document.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
+        path = self.json_path(doc_id)
+        atomic_write(path, payload.encode("utf-8") + b"\n")
+        self._cache.pop(doc_id, None)
+        return path
+
+    def remove(self, doc_id: str) -> None:
+        path = self.json_path(doc_id)
+        if not path.exists():
+            raise UnknownDocumentError(f"{doc_id} is not in the corpus at {self.root}")
+        path.unlink()
+        for ext in (*RAW_EXTENSIONS, "metadata.xml"):
+            with contextlib.suppress(FileNotFoundError):
+                self.raw_path(doc_id, ext).unlink()
+        self._cache.pop(doc_id, None)
+
+    @contextlib.contextmanager
+    def write_lock(self, timeout: float = settings.LOCK_TIMEOUT, on_wait=None):
+        """Hold the corpus write lock; ``on_wait`` is called once if another process has it."""
+        with hold_lock(self.root / ".lock", timeout, on_wait, what="the corpus"):
+            yield self
+
+
+@contextlib.contextmanager
+def hold_lock(path: Path, timeout: float, on_wait=None, what: str = "the corpus"):
+    """An inter-process file lock; waits up to ``timeout`` seconds, then raises LockedError."""
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait is not None:
+            on_wait(f"waiting for another searchdoc process that is writing {what} ...")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise LockedError(
+                f"another searchdoc process holds the lock on {what} ({path}); try again when it has finished"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+

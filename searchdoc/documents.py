@@ -1,0 +1,87 @@
+"""Views of stored documents for ``show`` and ``list``: labels, URLs and themes added."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from searchdoc.corpus import Corpus
+from searchdoc.model import Document
+
+
+@dataclass
+class DocumentView:
+    document: Document
+    label: str
+    citation: str
+    url: str | None
+    themes: dict[int, list[str]]
+
+
+def document_view(corpus: Corpus, doc_id: str, config=None) -> DocumentView:
+    from searchdoc import themes
+    from searchdoc.search import document_label, paragraph_url, pinpoint_citation
+
+    document = corpus.load(doc_id)
+    tagger = themes.ThemeTagger(themes.load_taxonomy(config.taxonomy_file if config else None))
+    tags = {p.n: tagger.tag(p.text, p.section) for p in document.paragraphs}
+    return DocumentView(document, document_label(document), pinpoint_citation(document, None), paragraph_url(document), tags)
+
+
+def view_to_dict(view: DocumentView, only_paragraph: int | None = None) -> dict:
+    from searchdoc.search import pinpoint_citation
+
+    document = view.document
+    paragraphs = [p for p in document.paragraphs if only_paragraph is None or p.n == only_paragraph]
+    numbers = {p.n for p in paragraphs}
+    return {
+        "id": document.id,
+        "label": view.label,
+        "citation": view.citation,
+        "title": document.title,
+        "date": document.date,
+        "kind": document.kind,
+        "doc_type": document.doc_type,
+        "dossier": document.dossier,
+        "url": view.url,
+        "source_format": document.source_format,
+        "paragraphs": [
+            {
+                "n": p.n,
+                "section": p.section,
+                "page": p.page,
+                "page_end": p.page_end,
+                "text": p.text,
+                "footnotes": list(p.footnotes),
+                "themes": view.themes.get(p.n, []),
+                "citation": pinpoint_citation(document, p),
+                "citations": [
+                    {"id": c.id, "raw": c.raw, "footnote": c.footnote, "start": c.start, "end": c.end}
+                    for c in p.citations
+                ],
+            }
+            for p in paragraphs
+        ],
+        "footnotes": [
+            {"n": f.n, "text": f.text, "paragraph": f.paragraph}
+            for f in document.footnotes
+            if only_paragraph is None or f.paragraph in numbers
+        ],
+        "signature": document.signature,
+    }
+
+
+def list_documents(corpus: Corpus) -> list[dict]:
+    from searchdoc.search import document_label
+
+    rows = []
+    for document in corpus.documents():
+        rows.append({
+            "id": document.id,
+            "label": document_label(document),
+            "title": document.title,
+            "date": document.date,
+            "kind": document.kind,
+            "paragraphs": len(document.paragraphs),
+            "source_format": document.source_format,
+        })
+    return rows

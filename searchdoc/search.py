@@ -1,0 +1,185 @@
+"""Queries to ranked hits with context: the library behind ``searchdoc search`` and ``export``.
+
+The index finds and scores paragraphs; this module adds what a reader needs around each one:
+the neighbouring paragraphs, the document label and pinpoint citation, the matched words, the
+themes and the citations the paragraph makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+
+from searchdoc import analysis
+from searchdoc.corpus import Corpus
+from searchdoc.errors import ThemeError, UnknownDocumentError, UsageError
+from searchdoc.model import Document, Hit, Paragraph, SearchResult
+
+HIGHLIGHT_OPEN = "**"
+HIGHLIGHT_CLOSE = "**"
+
+
+def document_label(document: Document) -> str:
+    from searchdoc import citations
+
+    try:
+        return citations.label(document.id)
+    except Exception:
+        return document.title or document.id
+
+
+def pinpoint_citation(document: Document, paragraph: Paragraph | None) -> str:
+    """Leidraad-style citation of a paragraph, with its page(s) when known."""
+    from searchdoc import citations
+
+    page = paragraph.page if paragraph else None
+    page_end = paragraph.page_end if paragraph else None
+    try:
+        return citations.full_citation(document.id, vergaderjaar=document.vergaderjaar, page=page, page_end=page_end)
+    except Exception:
+        return document_label(document)
+
+
+def paragraph_url(document: Document) -> str | None:
+    from searchdoc import citations
+
+    return document.url or citations.official_url(document.id)
+
+
+def match_spans(text: str, matched: dict[str, set[str]]) -> list[tuple[int, int]]:
+    """Character spans of the words in ``text`` whose index terms the query matched."""
+    text_terms = matched.get("text", set())
+    part_terms = matched.get("parts", set())
+    spans: set[tuple[int, int]] = set()
+    if text_terms:
+        for token in analysis.analyze(text):
+            if token.term in text_terms:
+                spans.add(_word_span(text, token.start, token.end))
+    if part_terms:
+        for token in analysis.part_tokens(text):
+            if token.term in part_terms:
+                spans.add(_word_span(text, token.start, token.end))
+    return _merge(sorted(spans))
+
+
+def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a (part) span to the whole word, so compounds are highlighted whole."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-’'") and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "-’'"):
+        end += 1
+    while end > start and text[end - 1] in "-’'":
+        end -= 1
+    return start, end
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mark(text: str, spans: list[tuple[int, int]], open_: str = HIGHLIGHT_OPEN, close: str = HIGHLIGHT_CLOSE) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(f"{open_}{text[start:end]}{close}")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def paragraph_dict(paragraph: Paragraph) -> dict:
+    return {"n": paragraph.n, "section": paragraph.section, "page": paragraph.page, "text": paragraph.text}
+
+
+def context_paragraphs(document: Document, n: int, context: int) -> tuple[list[dict], list[dict]]:
+    if context <= 0:
+        return [], []
+    before = [paragraph_dict(p) for p in document.paragraphs if n - context <= p.n < n]
+    after = [paragraph_dict(p) for p in document.paragraphs if n < p.n <= n + context]
+    return before, after
+
+
+def validate_filters(corpus: Corpus, doc_ids: Iterable[str], themes: Iterable[str], theme_ids: Iterable[str]) -> None:
+    for doc_id in doc_ids:
+        if not corpus.has(doc_id):
+            raise UnknownDocumentError(f"--doc {doc_id}: not in the corpus (list documents with 'searchdoc list')")
+    known = list(theme_ids)
+    for theme in themes:
+        if theme.lower() not in known:
+            raise ThemeError(f"--theme {theme}: unknown theme; themes are: {', '.join(known)}")
+
+
+def make_hit(document: Document, paragraph: Paragraph, score: float, matched: dict[str, set[str]],
+             context: int, themes: list[str]) -> Hit:
+    spans = match_spans(paragraph.text, matched)
+    before, after = context_paragraphs(document, paragraph.n, context)
+    return Hit(
+        doc_id=document.id,
+        paragraph=paragraph.n,
+        section=paragraph.section,
+        page=paragraph.page,
+        page_end=paragraph.page_end,
+        score=round(float(score), 4),
+        text=paragraph.text,
+        highlight=mark(paragraph.text, spans),
+        label=document_label(document),
+        citation=pinpoint_citation(document, paragraph),
+        url=paragraph_url(document),
+        title=document.title,
+        date=document.date,
+        kind=document.kind,
+        themes=themes,
+        before=before,
+        after=after,
+        citations=[{"id": c.id, "raw": c.raw, "footnote": c.footnote} for c in paragraph.citations],
+        spans=spans,
+    )
+
+
+def search(index, corpus: Corpus, query: str, limit: int | None = 10, context: int = 0,
+           doc_ids: Iterable[str] = (), themes: Iterable[str] = ()) -> SearchResult:
+    """Run ``query`` and return hits with context, facets and a spelling suggestion when useful."""
+    doc_ids, themes = list(doc_ids), [t.lower() for t in themes]
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if context < 0:
+        raise UsageError("--context must not be negative")
+    validate_filters(corpus, doc_ids, themes, index.tagger().theme_ids)
+    raw = index.run_query(query, doc_ids=doc_ids, themes=themes, limit=limit)
+    hits = list(_hits(corpus, raw, context))
+    result = SearchResult(query=query, total=raw.total, hits=hits, facets={"themes": raw.theme_counts})
+    return result
+
+
+def _hits(corpus: Corpus, raw, context: int) -> Iterator[Hit]:
+    for item in raw.hits:
+        document = corpus.load(item.fields["doc_id"])
+        paragraph = document.paragraph(item.fields["paragraph"])
+        if paragraph is None:
+            continue
+        themes = [t for t in (item.fields.get("themes") or "").split(",") if t]
+        yield make_hit(document, paragraph, item.score, raw.matched_terms, context, themes)
+
+
+def hit_to_dict(hit: Hit) -> dict:
+    data = asdict(hit)
+    data.pop("spans", None)
+    return data
+
+
+def result_to_dict(result: SearchResult) -> dict:
+    data = {
+        "query": result.query,
+        "total": result.total,
+        "hits": [hit_to_dict(h) for h in result.hits],
+        "facets": result.facets,
+    }
+    if result.suggestion:
+        data["suggestion"] = result.suggestion
+    return data
