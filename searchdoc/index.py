@@ -202,7 +202,6 @@ class Index:
             "schema": SCHEMA_VERSION,
             "analysis": analysis_fingerprint(),
             "taxonomy": taxonomy_fingerprint(self.config),
-            "corpus": str(self.corpus.root.resolve()),
         }
 
     def staleness(self) -> tuple[str, dict[str, str]]:
