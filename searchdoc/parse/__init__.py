@@ -1,0 +1,1 @@
+"""Parsers that turn raw source text (PDF-extracted text, official XML, HTML) into Documents."""

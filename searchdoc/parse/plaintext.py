@@ -1,0 +1,605 @@
+"""Parse text extracted from a published PDF (pdftotext style) into a :class:`Document`.
+
+Such text keeps the PDF's layout: lines wrapped at the page width, words broken at a line end
+with a hyphen, a new page where a line starts with a space or after a form feed, and a block
+of footnotes at the foot of the page that refers to them. This module undoes that layout: it
+reflows paragraphs, rejoins broken words, recognises headings and the signature, and lifts the
+footnotes out of the running text. It is pure: no I/O besides the wordfreq lookup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from searchdoc.model import Document, Footnote, Paragraph
+
+# Break kinds between runs of lines: a blank line, a page break, a lifted footnote block.
+_BLANK, _PAGE, _NOTES = "blank", "page", "notes"
+
+_HYPHENS = "-\u2010"
+_SOFT_HYPHEN = "\xad"
+_LEFT_WORD = re.compile(r"[^\W_]+(?:['’\-\u2010][^\W_]+)*$")
+_RIGHT_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile(r"[^\W_]+(?:['’\-\u2010][^\W_]+)*")
+_HYPHEN_SPLIT = re.compile(f"[{_HYPHENS}]")
+_NOTE_LINE = re.compile(r"(\d{1,3})\s+(\S.*)$")
+_DIGITS = re.compile(r"\d+")
+_LETTERS_AT_END = re.compile(r"[^\W\d_]+$")
+_SENTENCE_END = re.compile(r"[.!?…][)\]»”’\"']*$")
+_CLOSERS = ")]»”’\"'"
+_BULLET = re.compile(r"(?:[-–—•*·▪◦]|\(?\w\))\s")
+
+# A footnote marker is glued to the word or punctuation before it and followed by a boundary.
+_BEFORE_MARKER = set(")]»”’\"'.,;:!?…")
+_AFTER_MARKER = set(".,;:!?)]»”’\"'…")
+
+# Conjunctions that follow an elliptic compound: "Buitenland- en Veiligheidsstrategie".
+_ELLIPSIS_CONJUNCTIONS = {"en", "of", "tot", "noch", "and", "or"}
+# Prefixes Dutch writes with a hyphen (niet-statelijk, ex-minister, oud-minister, ...); contra- is
+# not required by the spelling rules, but government texts hyphenate it before compounds.
+_HYPHEN_PREFIXES = {"niet", "non", "ex", "oud", "adjunct", "kandidaat", "aspirant", "interim", "contra"}
+# Vowels that clash across a compound boundary (klinkerbotsing: data-analyse, drone-operaties);
+# a diaeresis (ë, ï) already separates the vowels, so those letters are left out on purpose.
+_VOWELS = set("aeiouyáéíóúàèìòùâêîôû")
+
+_SIGNATURE_FUNCTION = re.compile(
+    r"(?:De|Het)\s+(?:\S+\s+){0,2}?(?i:minister|staatssecretaris|minister-president|premier|"
+    r"voorzitter|griffier|secretaris|secretaris-generaal|commissaris|directeur|"
+    r"directeur-generaal)(?:\s|,|$)"
+)
+_NAME_PARTICLES = {
+    "van", "de", "der", "den", "het", "ten", "ter", "te", "'t", "’t", "la", "le", "du", "von",
+    "op", "in", "mr.", "dr.", "drs.", "ir.", "ing.", "prof.", "bc.",
+}
+
+# Document fields that metadata may set; the parser owns the others.
+_METADATA_FIELDS = {
+    "title", "date", "dossier", "number", "chamber", "vergaderjaar", "doc_type", "url", "provenance",
+}
+_PARSER_FIELDS = {"id", "kind", "source_format", "paragraphs", "footnotes", "signature", "metadata"}
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    page: int
+    spaced_end: bool
+    width: int
+    index: int = -1
+
+
+@dataclass(slots=True)
+class _Note:
+    n: int
+    page: int
+    lines: list[_Line]
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """Lines with no break between them, and the kinds of break that came before."""
+
+    lines: list[_Line]
+    before: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Lexicon:
+    """Words the document itself writes whole on a line: the evidence for rejoining breaks."""
+
+    plain: set[str] = field(default_factory=set)
+    hyphenated: set[str] = field(default_factory=set)
+    acronyms: set[str] = field(default_factory=set)
+    heads: set[str] = field(default_factory=set)
+
+
+def parse_plaintext(text: str, doc_id: str, metadata: dict | None = None) -> Document:
+    """Parse PDF-extracted text into a Document with paragraphs, sections, pages and footnotes.
+
+    ``metadata`` keys that name Document fields fill them; all other keys go into
+    ``Document.metadata``. The text itself carries no title block.
+    """
+    document = _new_document(doc_id, metadata or {})
+    items, notes = _lift_footnotes(_paginate(text))
+    body = [item for item in items if isinstance(item, _Line)]
+    for index, line in enumerate(body):
+        line.index = index
+    _place_markers(body, notes)
+    lexicon = _lexicon([body, *(note.lines for note in notes)])
+    runs = _runs(items)
+    width = _typical_width(runs)
+    blocks = _blocks(runs, width)
+
+    signatures: list[str] = []
+    block_of_line: dict[int, int] = {}
+    section: str | None = None
+    kinds = _classify(blocks)
+    for block, kind in zip(blocks, kinds):
+        if kind == "signature":
+            signatures.extend(_signatures(block, lexicon) or [])
+        elif kind == "signature-name":
+            name = _reflow(block, lexicon)
+            signatures[-1] = f"{signatures[-1]} {name}" if signatures else name
+        elif kind == "heading":
+            section = _reflow(block, lexicon)
+        else:
+            paragraph = Paragraph(
+                n=len(document.paragraphs) + 1,
+                text=_reflow(block, lexicon),
+                section=section,
+                page=block[0].page,
+                page_end=block[-1].page,
+            )
+            document.paragraphs.append(paragraph)
+            for line in block:
+                block_of_line[line.index] = paragraph.n
+
+    for note in notes:
+        owner = block_of_line.get(note.line) if note.line is not None else None
+        if owner is not None:
+            document.paragraphs[owner - 1].footnotes.append(note.n)
+        document.footnotes.append(Footnote(n=note.n, text=_reflow(note.lines, lexicon), paragraph=owner))
+    if signatures:
+        document.signature = "\n".join(signatures)
+    return document
+
+
+def _new_document(doc_id: str, metadata: dict[str, Any]) -> Document:
+    """A Document carrying the given metadata; keys it has no field for go into ``metadata``."""
+    document = Document(id=doc_id, kind=str(metadata.get("kind") or "kamerstuk"), source_format="text")
+    extra = dict(metadata.get("metadata") or {})
+    for key, value in metadata.items():
+        if key in _METADATA_FIELDS:
+            setattr(document, key, value)
+        elif key not in _PARSER_FIELDS:
+            extra[key] = value
+    if isinstance(document.dossier, (str, int)):
+        document.dossier = [str(document.dossier)]
+    else:
+        document.dossier = [str(d) for d in document.dossier or []]
+    if document.number is not None:
+        document.number = str(document.number)
+    document.provenance = dict(document.provenance or {})
+    document.metadata = extra
+    return document
+
+
+def _paginate(text: str) -> list[list[_Line | None]]:
+    """Split the text into pages of lines (None for a blank line).
+
+    A page starts at a form feed, or at a line that begins with whitespace unless the page
+    has just begun (pdftotext may write both for one break). Breaks before the first text do
+    not count, so the first text is on page 1; trailing empty pages hold no lines.
+    """
+    pages: list[list[_Line | None]] = [[]]
+    seen = False
+    fresh = True
+
+    def new_page(form_feed: bool) -> None:
+        nonlocal fresh
+        if seen and (form_feed or not fresh):
+            pages.append([])
+            fresh = True
+
+    def add(raw: str) -> None:
+        nonlocal seen, fresh
+        if raw[:1].isspace():
+            new_page(False)
+        normal = " ".join(raw.split())
+        if not normal:
+            pages[-1].append(None)
+            return
+        pages[-1].append(_Line(normal, len(pages), raw[-1].isspace(), len(normal)))
+        seen = True
+        fresh = False
+
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if "\f" not in raw:
+            add(raw)
+            continue
+        head, *tails = raw.split("\f")
+        if head.strip():
+            add(head)
+        for tail in tails:
+            new_page(True)
+            if tail:
+                add(tail)
+    return pages
+
+
+def _lift_footnotes(pages: list[list[_Line | None]]) -> tuple[list[_Line | str], list[_Note]]:
+    """The body as a stream of lines and break kinds, and the footnotes lifted out of it.
+
+    A footnote block is the last run of lines on a page, after a blank line, starting with the
+    next footnote number; a line that does not start with the number after that continues the
+    footnote before it.
+    """
+    items: list[_Line | str] = []
+    notes: list[_Note] = []
+    for number, page in enumerate(pages, 1):
+        if number > 1:
+            items.append(_PAGE)
+        start, found = _footnote_block(page, number, len(notes) + 1)
+        body = page[: start - 1] if found else page
+        items.extend(_BLANK if line is None else line for line in body)
+        if found:
+            notes.extend(found)
+            items.append(_NOTES)
+    return items, notes
+
+
+def _footnote_block(page: list[_Line | None], number: int, expected: int) -> tuple[int, list[_Note]]:
+    end = len(page)
+    while end and page[end - 1] is None:
+        end -= 1
+    start = end
+    while start and page[start - 1] is not None:
+        start -= 1
+    if start == 0 or start == end:
+        return 0, []
+    found: list[_Note] = []
+    for line in page[start:end]:
+        match = _NOTE_LINE.match(line.text)
+        if match and int(match.group(1)) == expected:
+            first = _Line(match.group(2), line.page, line.spaced_end, line.width)
+            found.append(_Note(n=expected, page=number, lines=[first]))
+            expected += 1
+        elif found:
+            found[-1].lines.append(line)
+        else:
+            return 0, []
+    return start, found
+
+
+def _place_markers(body: list[_Line], notes: list[_Note]) -> None:
+    """Find each footnote's marker in the running text, remove it and remember its line.
+
+    Markers come in order, and a footnote stands on the page that holds its marker; when the
+    marker is not on that page (a footnote pushed to the next page) the search widens back to
+    the previous marker.
+    """
+    line_at, offset = 0, 0
+    for note in notes:
+        hit = _search_marker(body, note.n, line_at, offset, (note.page, note.page))
+        if hit is None:
+            hit = _search_marker(body, note.n, line_at, offset, (0, note.page))
+        if hit is None:
+            continue
+        index, start, end = hit
+        line = body[index]
+        line.text = " ".join((line.text[:start] + line.text[end:]).split())
+        note.line = index
+        line_at, offset = index, start
+
+
+def _search_marker(
+    body: list[_Line], n: int, line_at: int, offset: int, pages: tuple[int, int]
+) -> tuple[int, int, int] | None:
+    first_page, last_page = pages
+    for index in range(line_at, len(body)):
+        line = body[index]
+        if line.page > last_page:
+            break
+        if line.page < first_page:
+            continue
+        span = _marker_span(line.text, n, offset if index == line_at else 0)
+        if span is not None:
+            return index, span[0], span[1]
+    return None
+
+
+def _marker_span(text: str, n: int, start: int) -> tuple[int, int] | None:
+    """Where footnote marker ``n`` sits in ``text`` (from ``start``), if anywhere."""
+    want = str(n)
+    for match in _DIGITS.finditer(text, start):
+        begin, end = match.span()
+        if end < len(text) and not (text[end].isspace() or text[end] in _AFTER_MARKER):
+            continue
+        digits = match.group()
+        before = text[begin - 1] if begin else ""
+        if before.isalpha():
+            letters = _LETTERS_AT_END.search(text, 0, begin)
+            # G20, F16, A4: a single capital with a number is a name, not a word with a marker.
+            if digits == want and not (letters and len(letters.group()) == 1 and before.isupper()):
+                return begin, end
+        elif before in _BEFORE_MARKER:
+            # 2.1 and 3,5 are numbers; only punctuation after a word carries a marker.
+            decimal = before in ".," and begin >= 2 and text[begin - 2].isdigit()
+            if digits == want and not decimal:
+                return begin, end
+        elif len(digits) == 4 + len(want) and digits.endswith(want) and 1800 <= int(digits[:4]) <= 2100:
+            # "4 maart 20163." is the year 2016 followed by marker 3.
+            return begin + 4, end
+    return None
+
+
+def _lexicon(sequences: list[list[_Line]]) -> _Lexicon:
+    """Collect the words written whole on a line, leaving out the halves of broken words."""
+    lexicon = _Lexicon()
+    for lines in sequences:
+        broken_before = False
+        for line in lines:
+            words = _WORD.findall(line.text)
+            broken = _ends_broken(line)
+            if broken_before and words:
+                words = words[1:]
+            if broken and words:
+                words = words[:-1]
+            for word in words:
+                if word.isupper():
+                    lexicon.acronyms.update(_HYPHEN_SPLIT.split(word))
+                word = word.lower()
+                lexicon.plain.add(word)
+                parts = _HYPHEN_SPLIT.split(word)
+                if len(parts) > 1:
+                    lexicon.hyphenated.add(word)
+                    lexicon.heads.update(parts[:-1])
+                    lexicon.hyphenated.update(f"{a}-{b}" for a, b in zip(parts, parts[1:]))
+            broken_before = broken
+    return lexicon
+
+
+def _ends_broken(line: _Line) -> bool:
+    """Whether the line ends in a hyphen glued to a word (a break, or a real hyphen at the end)."""
+    text = line.text
+    return (
+        len(text) > 1
+        and (text[-1] == _SOFT_HYPHEN or (text[-1] in _HYPHENS and not line.spaced_end))
+        and text[-2].isalnum()
+    )
+
+
+def _runs(items: list[_Line | str]) -> list[_Run]:
+    runs: list[_Run] = []
+    kinds: set[str] = set()
+    for item in items:
+        if isinstance(item, str):
+            kinds.add(item)
+        elif kinds or not runs:
+            runs.append(_Run([item], kinds))
+            kinds = set()
+        else:
+            runs[-1].lines.append(item)
+    if runs and not runs[0].before:
+        runs[0].before = {_BLANK}
+    return runs
+
+
+def _typical_width(runs: list[_Run]) -> int:
+    """The width lines were wrapped at: the longest inner line, ignoring a few outliers."""
+    widths = sorted(line.width for run in runs for line in run.lines[:-1])
+    if not widths:
+        widths = sorted(line.width for run in runs for line in run.lines)
+    if not widths:
+        return 0
+    p90 = widths[int(0.9 * (len(widths) - 1))]
+    return max(w for w in widths if w <= p90 + 3)
+
+
+def _blocks(runs: list[_Run], width: int) -> list[list[_Line]]:
+    """Join runs into blocks: paragraphs, headings or signatures, as laid out in the source."""
+    blocks: list[list[_Line]] = []
+    for position, run in enumerate(runs):
+        after = runs[position + 1].before if position + 1 < len(runs) else None
+        previous = runs[position - 1] if position else None
+        if blocks and previous is not None and _continues(blocks[-1], previous, run, after, width):
+            blocks[-1].extend(run.lines)
+        else:
+            blocks.append(list(run.lines))
+    return blocks
+
+
+def _continues(block: list[_Line], previous: _Run, run: _Run, after: set[str] | None, width: int) -> bool:
+    """Whether ``run`` continues the paragraph of ``block`` across a page break or footnotes.
+
+    A blank line always ends a paragraph. Otherwise the paragraph ends only on evidence: the
+    text before ends a sentence and what follows is a heading or a signature, or (across a
+    footnote block) the last line was not full, because the next word would have fitted on it.
+    """
+    if _BLANK in run.before:
+        return False
+    last, first = block[-1], run.lines[0]
+    if _ends_broken(last) or first.text[:1].islower():
+        return True
+    next_word = len(first.text.split()[0])
+    fits = last.width + 1 + next_word <= width
+    if _BLANK in previous.before and len(block) == len(previous.lines) and fits and _heading_like(block):
+        return False
+    if not _SENTENCE_END.search(last.text):
+        return True
+    if (after is None or _BLANK in after) and (_heading_like(run.lines) or _signatures(run.lines, None)):
+        return False
+    if _NOTES in run.before:
+        return not fits
+    return True
+
+
+def _heading_like(lines: list[_Line]) -> bool:
+    """A short block of one to three lines that does not end like a sentence."""
+    if not 1 <= len(lines) <= 3:
+        return False
+    text = " ".join(line.text for line in lines)
+    if len(text) > 160 or len(text.split()) > 20:
+        return False
+    core = text.rstrip(_CLOSERS)
+    if not core or core[-1] in ".!?:;,…" or _BULLET.match(text):
+        return False
+    return text[0].isupper() or text[0].isdigit()
+
+
+def _classify(blocks: list[list[_Line]]) -> list[str]:
+    """Label each block: paragraph, heading, signature or the name under a signature.
+
+    A heading-like block is a heading only when a paragraph follows it, so that no text is
+    lost under a heading with nothing beneath it.
+    """
+    kinds: list[str] = []
+    for block in blocks:
+        signatures = _signatures(block, None)
+        if signatures is not None:
+            kinds.append("signature")
+        elif kinds and kinds[-1] == "signature" and _dangling_function(blocks[len(kinds) - 1]) and (
+            len(block) <= 2 and all(_name_like(line.text) for line in block)
+        ):
+            kinds.append("signature-name")
+        else:
+            kinds.append("heading" if _heading_like(block) else "paragraph")
+    for position, kind in enumerate(kinds):
+        if kind == "heading":
+            following = kinds[position + 1] if position + 1 < len(kinds) else None
+            if following != "paragraph":
+                kinds[position] = "paragraph"
+    return kinds
+
+
+def _dangling_function(block: list[_Line]) -> bool:
+    """Whether a signature block ends in a function line whose name follows in the next block."""
+    return block[-1].text.endswith(",")
+
+
+def _signatures(lines: list[_Line], lexicon: _Lexicon | None) -> list[str] | None:
+    """The signatures in ``lines`` ("De Minister van ..., Name"), or None if the lines are not one.
+
+    A signature is a function ending in a comma (at most three lines) followed by at most two
+    lines with a name; several may follow each other.
+    """
+    found: list[str] = []
+    start = 0
+    while start < len(lines):
+        if not _SIGNATURE_FUNCTION.match(lines[start].text):
+            return None
+        end = start
+        while not lines[end].text.endswith(","):
+            end += 1
+            if end >= len(lines) or end - start >= 3:
+                return None
+        names_end = end + 1
+        while names_end < len(lines) and not _SIGNATURE_FUNCTION.match(lines[names_end].text):
+            names_end += 1
+        names = lines[end + 1 : names_end]
+        if len(names) > 2 or not all(_name_like(line.text) for line in names):
+            return None
+        function = lines[start : end + 1]
+        if len(" ".join(line.text for line in function).split()) > 16:
+            return None
+        parts = lines[start:names_end]
+        found.append(_reflow(parts, lexicon) if lexicon is not None else " ".join(p.text for p in parts))
+        start = names_end
+    return found or None
+
+
+def _name_like(text: str) -> bool:
+    """A line holding a person's name: initials, capitalised words and name particles."""
+    tokens = text.split()
+    if not 1 <= len(tokens) <= 6 or text[-1] in ",:;":
+        return False
+    capitals = 0
+    for token in tokens:
+        if token.lower() in _NAME_PARTICLES:
+            continue
+        if not token[0].isupper():
+            return False
+        capitals += 1
+    return capitals > 0
+
+
+def _reflow(lines: list[_Line], lexicon: _Lexicon | None) -> str:
+    """Join wrapped lines into one line of text, rejoining words broken at a line end."""
+    pieces = [lines[0].text]
+    for previous, line in zip(lines, lines[1:]):
+        junction = _junction(previous, line, lexicon or _Lexicon())
+        if junction == "join":
+            pieces[-1] = pieces[-1][:-1]
+        elif junction == "space":
+            pieces.append(" ")
+        pieces.append(line.text)
+    return " ".join("".join(pieces).split())
+
+
+def _junction(previous: _Line, line: _Line, lexicon: _Lexicon) -> str:
+    """How two lines meet: "space", "keep" (a real hyphen, no space) or "join" (drop the hyphen)."""
+    text = previous.text
+    if text[-1] == _SOFT_HYPHEN:
+        return "join"
+    if text[-1] not in _HYPHENS or previous.spaced_end:
+        return "space"
+    left = _LEFT_WORD.search(text, 0, len(text) - 1)
+    if left is None:
+        return "space"
+    right = _RIGHT_WORD.match(line.text)
+    if right is None:
+        return "keep"
+    rest = line.text[right.end() :]
+    if right.group().lower() in _ELLIPSIS_CONJUNCTIONS and (not rest or rest[0] in " /,"):
+        if _elliptic(left.group(), right.group(), rest, lexicon):
+            return "space"
+    return "keep" if _keeps_hyphen(left.group(), right.group(), lexicon) else "join"
+
+
+def _elliptic(left: str, conjunction: str, rest: str, lexicon: _Lexicon) -> bool:
+    """Whether ``left-`` + ``en ...`` is an elliptic compound (Lucht- en Ruimtevaart).
+
+    Lines that keep their trailing space tell this by ``- `` at the end; without it, a word
+    broken before a last syllable "en" looks the same, so the joined word must be unknown,
+    unless capitals on both sides show a pair of names.
+    """
+    joined = (left + conjunction).lower()
+    if joined in lexicon.plain:
+        return False
+    after = rest.split()
+    if left[0].isupper() and after and after[0][0].isupper():
+        return True
+    joined = _HYPHEN_SPLIT.split(joined)[-1]
+    return _zipf(joined) <= 0 and not any(_zipf(joined[i:]) >= 3 for i in range(1, len(joined) - 4))
+
+
+def _keeps_hyphen(left: str, right: str, lexicon: _Lexicon) -> bool:
+    """Whether ``left-`` + ``right`` at a line end is a real hyphen rather than a broken word.
+
+    Evidence, strongest first: the document writes the hyphenated form elsewhere (keep) or the
+    joined form (join); a capital or digit next to the hyphen or an acronym before it (keep);
+    the joined form is a known Dutch word (join); a prefix that takes a hyphen, or two vowels
+    that would clash (keep); otherwise it was a break (join).
+    """
+    lower_left, lower_right = left.lower(), right.lower()
+    head = _HYPHEN_SPLIT.split(left)[-1]
+    lower_head = head.lower()
+    if f"{lower_left}-{lower_right}" in lexicon.hyphenated or f"{lower_head}-{lower_right}" in lexicon.hyphenated:
+        return True
+    if lower_left + lower_right in lexicon.plain:
+        return False
+    if head.isupper() and right.isupper():
+        # Inside an acronym (NA-VO, SI-PRI) unless both halves stand alone in the text (EU-VS).
+        return len(head) > 1 and len(right) > 1 and {head, right} <= lexicon.acronyms
+    if len(head) == 1 and head.isupper():
+        # A-status against R-ijksbreed: a single capital keeps its hyphen before a real word.
+        return _zipf(lower_right) > 0 and _zipf(lower_head + lower_right) <= 0
+    if right[0].isupper() or right[0].isdigit() or head[-1].isdigit() or _is_acronym(head):
+        return True
+    if _zipf(lower_head + lower_right) > 0:
+        return False
+    if lower_right in lexicon.plain and any(lower_head[i:] in lexicon.heads for i in range(0, len(lower_head) - 3)):
+        return True
+    return lower_head in _HYPHEN_PREFIXES or _vowels_clash(lower_head, lower_right)
+
+
+def _is_acronym(word: str) -> bool:
+    return sum(c.isupper() for c in word) >= 2
+
+
+def _vowels_clash(head: str, right: str) -> bool:
+    """Two known words meeting vowel to vowel: Dutch writes the hyphen (data-analyse)."""
+    if head[-1] not in _VOWELS or right[0] not in _VOWELS or _zipf(right) <= 0:
+        return False
+    return any(_zipf(head[i:]) >= 3 for i in range(0, max(1, len(head) - 3)))
+
+
+@lru_cache(maxsize=100_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "nl", wordlist="large")
