@@ -70,7 +70,53 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class SearchdocGroup(click.Group):
+    """A Click group whose every error becomes one line on stderr and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from click.exceptions import Abort, ClickException, Exit
+
+        try:
+            code = super().main(args=args, prog_name=prog_name or "searchdoc", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except Exit as exc:
+            code = exc.exit_code
+        except ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            command = f"searchdoc {exc.ctx.info_name} --help" if getattr(exc, "ctx", None) and exc.ctx.parent else "searchdoc --help"
+            click.echo(f"searchdoc: error: {message} (see '{command}')", err=True)
+            code = exc.exit_code
+        except (Abort, KeyboardInterrupt):
+            click.echo("searchdoc: interrupted", err=True)
+            code = 1
+        except BrokenPipeError:
+            code = 0
+        except Exception as exc:  # noqa: BLE001 - the one place that turns every failure into a line
+            if os.environ.get("SEARCHDOC_DEBUG"):
+                raise
+            code = report_error(exc)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def report_error(exc: Exception) -> int:
+    """Print one line for ``exc`` and return its exit code."""
+    from searchdoc.errors import SearchdocError
+
+    if isinstance(exc, SearchdocError):
+        click.echo(f"searchdoc: error: {' '.join(str(exc).split())}", err=True)
+        return exc.exit_code
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        click.echo(f"searchdoc: error: {exc.strerror or exc}{where}", err=True)
+        return 1
+    click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {exc} (set SEARCHDOC_DEBUG=1 for details)",
+               err=True)
+    return 1
+
+
+@click.group(cls=SearchdocGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="searchdoc")
 @click.option("--corpus", "corpus_dir", metavar="DIR", envvar="SEARCHDOC_CORPUS",
               help="Corpus folder (default: ./corpus in a checkout, else a per-user folder seeded with the letter).")
@@ -237,37 +283,5 @@ def index_command(app: AppContext, rebuild):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI and turn every error into one line and an exit code."""
-    from click.exceptions import Abort, ClickException, Exit
-
-    try:
-        code = cli.main(args=argv, prog_name="searchdoc", standalone_mode=False)
-    except Exit as exc:
-        code = exc.exit_code
-    except ClickException as exc:
-        message = " ".join(exc.format_message().split())
-        click.echo(f"searchdoc: error: {message} (see 'searchdoc --help')", err=True)
-        code = exc.exit_code
-    except (Abort, KeyboardInterrupt):
-        click.echo("searchdoc: interrupted", err=True)
-        code = 1
-    except BrokenPipeError:
-        code = 0
-    except Exception as exc:  # noqa: BLE001 - the CLI is the one place that turns everything into a line
-        from searchdoc.errors import SearchdocError
-
-        if os.environ.get("SEARCHDOC_DEBUG"):
-            raise
-        if isinstance(exc, SearchdocError):
-            click.echo(f"searchdoc: error: {' '.join(str(exc).split())}", err=True)
-            code = exc.exit_code
-        elif isinstance(exc, OSError):
-            click.echo(f"searchdoc: error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", err=True)
-            code = 1
-        else:
-            click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {exc} (set SEARCHDOC_DEBUG=1 for details)",
-                       err=True)
-            code = 1
-    if isinstance(code, int) and code:
-        sys.exit(code)
-    sys.exit(0)
+    """Console entry point."""
+    cli.main(args=argv, prog_name="searchdoc")

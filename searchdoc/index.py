@@ -1,14 +1,11 @@
 """The Whoosh index: schema, build, incremental update, open, query execution.
 
-This is the only module that imports Whoosh. One Whoosh document per paragraph. The index is
+Together with ``searchdoc.query`` the only module that imports Whoosh. One Whoosh document per paragraph. The index is
 derived from the corpus: a state file records, per document, the corpus fingerprint it was built
 from, plus fingerprints of the analysis and the theme taxonomy, so a stale index is detected and
 updated (only the documents that changed), and a damaged one is rebuilt.
 
-Query handling: the Whoosh query parser supplies the syntax (AND by default, OR, NOT, quotes,
-prefix*, field:value); the parsed tree is then rewritten so that every word is searched as its
-stem in ``text`` (full weight), as its compound parts in ``parts`` (lower weight) and through its
-synonyms (lower still), with section/title matches and exact phrases as optional boosts.
+Query construction lives in ``searchdoc.query``, the one other module that knows Whoosh.
 """
 
 from __future__ import annotations
@@ -18,22 +15,22 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import fields as wfields
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.analysis import IDAnalyzer, Tokenizer
+from whoosh.analysis import Token as WhooshToken
+
 from searchdoc import analysis, settings
 from searchdoc.corpus import Corpus, atomic_write, hold_lock
 from searchdoc.errors import IndexDamagedError, QueryError
 from searchdoc.model import Document
-from whoosh import fields as wfields
-from whoosh import index as windex
-from whoosh import qparser
-from whoosh import query as wq
-from whoosh.analysis import Token as WhooshToken
-from whoosh.analysis import Tokenizer
+from searchdoc.query import build_query, matched_terms
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +39,6 @@ SCHEMA_VERSION = 1
 STATE_FILE = "searchdoc-state.json"
 INDEX_NAME = "paragraphs"
 
-#: Field weights in ranking: literal words first, compound parts and notes lower, synonyms lowest.
-TEXT_BOOST = 1.0
-PARTS_BOOST = 0.45
-NOTES_BOOST = 0.4
-SYNONYM_BOOST = 0.35
-SECTION_BOOST = 0.6
-TITLE_BOOST = 0.3
-PHRASE_BOOST = 1.5
-
-#: Fields a user may name in a query (``field:value``).
-QUERY_FIELDS = ("text", "section", "title", "notes", "doc_id", "kind", "themes", "cites", "dossier", "date", "page", "paragraph")
-_TEXT_FIELDS = ("text", "section", "title", "notes")
 
 
 # --------------------------------------------------------------------------- analyzers
@@ -96,7 +81,7 @@ def build_schema():
     parts = chain_analyzer("parts")
     return wfields.Schema(
         key=wfields.ID(unique=True, stored=True),
-        doc_id=wfields.ID(stored=True, lowercase=True),
+        doc_id=wfields.ID(stored=True, analyzer=IDAnalyzer(lowercase=True)),
         paragraph=wfields.NUMERIC(int, stored=True, sortable=True),
         page=wfields.NUMERIC(int, stored=True),
         page_end=wfields.STORED(),
@@ -105,36 +90,11 @@ def build_schema():
         parts=wfields.TEXT(analyzer=parts, phrase=True),
         notes=wfields.TEXT(analyzer=text, phrase=True),
         title=wfields.TEXT(analyzer=text, phrase=True),
-        kind=wfields.ID(stored=True, lowercase=True),
+        kind=wfields.ID(stored=True, analyzer=IDAnalyzer(lowercase=True)),
         date=wfields.ID(stored=True),
         dossier=wfields.KEYWORD(stored=True, commas=True, lowercase=True),
         themes=wfields.KEYWORD(stored=True, commas=True, lowercase=True),
         cites=wfields.KEYWORD(stored=True, commas=True, lowercase=True),
-    )
-
-
-def _query_schema():
-    """The schema the query parser sees: same fields, but words are only folded, not analysed.
-
-    Keeping the user's words intact lets the rewrite step stem them, split them and look up
-    their synonyms itself.
-    """
-    from whoosh import analysis as wa
-
-    words = wa.RegexTokenizer(r"\w+(?:[-‐‑'’.]\w+)*") | wa.LowercaseFilter()
-    return wfields.Schema(
-        text=wfields.TEXT(analyzer=words, phrase=True),
-        section=wfields.TEXT(analyzer=words, phrase=True),
-        title=wfields.TEXT(analyzer=words, phrase=True),
-        notes=wfields.TEXT(analyzer=words, phrase=True),
-        doc_id=wfields.ID(lowercase=True),
-        kind=wfields.ID(lowercase=True),
-        date=wfields.ID(),
-        dossier=wfields.KEYWORD(commas=True, lowercase=True),
-        themes=wfields.KEYWORD(commas=True, lowercase=True),
-        cites=wfields.KEYWORD(commas=True, lowercase=True),
-        page=wfields.NUMERIC(int),
-        paragraph=wfields.NUMERIC(int),
     )
 
 
@@ -155,9 +115,12 @@ def analysis_fingerprint() -> str:
 
 
 def taxonomy_fingerprint(config: settings.Settings | None = None) -> str:
+    """Changes when the theme taxonomy in use changes, so tags are recomputed."""
     from searchdoc import themes
 
-    return themes.load_taxonomy(config.taxonomy_file if config else None).fingerprint
+    taxonomy = themes.load_taxonomy(config.taxonomy_file if config else None)
+    source = taxonomy.source or themes.bundled_taxonomy_path()
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
 
 
 @dataclass
@@ -231,6 +194,9 @@ class Index:
 
             self._tagger = themes.ThemeTagger(themes.load_taxonomy(self.config.taxonomy_file if self.config else None))
         return self._tagger
+
+    def theme_ids(self) -> list[str]:
+        return [theme.id for theme in self.tagger().taxonomy]
 
     def paragraph_records(self, document: Document) -> Iterable[dict]:
         """The Whoosh documents for one corpus document."""
@@ -415,7 +381,7 @@ class Index:
         except Exception as exc:
             raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
         hits = [RawHit(dict(hit.fields()), hit.score) for hit in results]
-        matched = _matched_terms(query, searcher.reader())
+        matched = matched_terms(query, searcher.reader())
         theme_counts = self._theme_counts(results)
         return RawResults(total=len(results), hits=hits, matched_terms=matched, theme_counts=theme_counts)
 
@@ -426,7 +392,7 @@ class Index:
             return {}
         counts = {}
         searcher = self.searcher()
-        for theme in self.tagger().theme_ids:
+        for theme in self.theme_ids():
             theme_docs = set(searcher.docs_for_query(wq.Term("themes", theme)))
             count = len(docs & theme_docs) if isinstance(docs, set) else sum(1 for d in docs if d in theme_docs)
             if count:
@@ -453,202 +419,6 @@ class RawResults:
     hits: list[RawHit]
     matched_terms: dict[str, set[str]]
     theme_counts: dict[str, int]
-
-
-# --------------------------------------------------------------------------- queries
-
-_FIELD_PREFIX = re.compile(r'(?:^|(?<=[\s(]))([A-Za-z_][\w.]*):(?=[^\s)])')
-_QUOTED = re.compile(r'"[^"]*"')
-
-
-def check_fields(query_text: str) -> None:
-    """Refuse ``unknown:value`` instead of silently searching for the literal text."""
-    outside_quotes = _QUOTED.sub(" ", query_text)
-    for match in _FIELD_PREFIX.finditer(outside_quotes):
-        name = match.group(1)
-        if name not in QUERY_FIELDS:
-            raise QueryError(
-                f"unknown field {name!r} in the query; fields are: {', '.join(QUERY_FIELDS)}"
-            )
-
-
-def build_query(query_text: str):
-    """Parse user syntax and rewrite it into searchdoc's weighted Dutch query."""
-
-    if not isinstance(query_text, str) or not query_text.strip():
-        raise QueryError("the query is empty; give one or more words, e.g. searchdoc search drones")
-    if len(query_text) > 1000:
-        raise QueryError("the query is longer than 1,000 characters")
-    if "\x00" in query_text:
-        raise QueryError("the query contains a NUL character")
-    check_fields(query_text)
-    if query_text.count('"') % 2:
-        raise QueryError('unbalanced quotes in the query: close the phrase with a second "')
-    parser = qparser.QueryParser("text", _query_schema(), group=qparser.AndGroup)
-    try:
-        parsed = parser.parse(query_text)
-    except Exception as exc:
-        raise QueryError(f"cannot parse query {query_text!r}: {exc.__class__.__name__}") from None
-    if _has_error(parsed):
-        raise QueryError(f"cannot parse query {query_text!r}: check parentheses, quotes and operators")
-    rewritten = _rewrite(parsed)
-    if rewritten is None or rewritten is wq.NullQuery or isinstance(rewritten, type(wq.NullQuery)):
-        raise QueryError(f"the query {query_text!r} has no searchable words")
-    return rewritten
-
-
-def _has_error(q) -> bool:
-
-    if isinstance(q, wq.error.ErrorQuery) if hasattr(wq, "error") else type(q).__name__ == "ErrorQuery":
-        return True
-    return any(_has_error(child) for child in q.children()) if q.is_leaf() is False else False
-
-
-def _analysed_terms(text: str) -> list[str]:
-    return [t.term for t in analysis.analyze(text)]
-
-
-def _part_terms(text: str) -> list[str]:
-    return [t.term for t in analysis.part_tokens(text)]
-
-
-def _sequence_query(fieldname: str, terms: list[str], boost: float = 1.0, slop: int = 1):
-
-    terms = [t for t in terms if t]
-    if not terms:
-        return None
-    if len(terms) == 1:
-        return wq.Term(fieldname, terms[0], boost=boost)
-    return wq.Phrase(fieldname, terms, slop=slop, boost=boost)
-
-
-def _word_query(fieldname: str, words: list[str], boost: float = 1.0, phrase: bool = False):
-    """One word (or a quoted phrase) on a text field, expanded over text, parts and synonyms."""
-
-    joined = " ".join(words)
-    text_terms = _analysed_terms(joined)
-    if not text_terms:
-        return None
-    target = fieldname if fieldname in _TEXT_FIELDS else "text"
-    alternatives = []
-    literal = _literal_query(target, joined, text_terms, boost)
-    if literal is not None:
-        alternatives.append(literal)
-    if target == "text":
-        part_terms = _part_terms(joined)
-        if part_terms and part_terms != text_terms:
-            alternatives.append(_sequence_query("parts", part_terms, boost * PARTS_BOOST))
-        elif part_terms and len(part_terms) > 1:
-            alternatives.append(_sequence_query("parts", part_terms, boost * PARTS_BOOST))
-        elif part_terms:
-            alternatives.append(wq.Term("parts", part_terms[0], boost=boost * PARTS_BOOST))
-        notes = _sequence_query("notes", text_terms, boost * NOTES_BOOST)
-        if notes is not None:
-            alternatives.append(notes)
-        for synonym_terms in _synonyms(text_terms):
-            alt = _sequence_query("text", synonym_terms, boost * SYNONYM_BOOST)
-            if alt is not None:
-                alternatives.append(alt)
-    alternatives = [a for a in alternatives if a is not None]
-    if not alternatives:
-        return None
-    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
-
-
-def _literal_query(fieldname, joined, text_terms, boost):
-    """The literal match: hyphenated compounds match whole or as their consecutive parts."""
-
-    tokens = analysis.analyze(joined)
-    if len(tokens) == 1 or all(t.pos == tokens[0].pos for t in tokens):
-        terms = sorted({t.term for t in tokens})
-        if len(terms) == 1:
-            return wq.Term(fieldname, terms[0], boost=boost)
-        return wq.Or([wq.Term(fieldname, t, boost=boost) for t in terms])
-    # Several positions: take the main reading (words and compound parts, not the joined whole).
-    sequence: dict[int, str] = {}
-    for t in tokens:
-        if t.origin == "whole":
-            continue
-        sequence.setdefault(t.pos, t.term)
-    terms = [sequence[p] for p in sorted(sequence)]
-    return _sequence_query(fieldname, terms, boost, slop=1)
-
-
-_SYNONYM_TABLE = None
-
-
-def _synonyms(text_terms: list[str]) -> list[list[str]]:
-    global _SYNONYM_TABLE
-    if not hasattr(analysis, "load_synonyms"):
-        return []
-    if _SYNONYM_TABLE is None:
-        path = os.environ.get(settings.ENV_SYNONYMS)
-        _SYNONYM_TABLE = analysis.load_synonyms(Path(path) if path else None)
-    return [alt for alt in _SYNONYM_TABLE.expansions(text_terms) if alt != text_terms]
-
-
-def _rewrite(q):
-    """Map the parsed tree onto searchdoc's fields and weights."""
-
-    if isinstance(q, wq.Term):
-        if q.fieldname in _TEXT_FIELDS:
-            return _word_query(q.fieldname, [q.text], q.boost)
-        return q
-    if isinstance(q, wq.Phrase):
-        if q.fieldname in _TEXT_FIELDS:
-            return _word_query(q.fieldname, list(q.words), q.boost, phrase=True)
-        return q
-    if isinstance(q, (wq.Prefix, wq.Wildcard)):
-        if q.fieldname in _TEXT_FIELDS:
-            folded = analysis.fold(q.text.rstrip("*?")) if isinstance(q, wq.Prefix) else analysis.fold(q.text)
-            cls = type(q)
-            alternatives = [cls("text" if q.fieldname == "text" else q.fieldname, folded, boost=q.boost)]
-            if q.fieldname == "text":
-                alternatives.append(cls("parts", folded, boost=q.boost * PARTS_BOOST))
-            return wq.Or(alternatives)
-        return q
-    if isinstance(q, wq.And):
-        children = [c for c in (_rewrite(c) for c in q.subqueries) if c is not None]
-        if not children:
-            return None
-        return children[0] if len(children) == 1 else wq.And(children, boost=q.boost)
-    if isinstance(q, wq.Or):
-        children = [c for c in (_rewrite(c) for c in q.subqueries) if c is not None]
-        if not children:
-            return None
-        return children[0] if len(children) == 1 else wq.Or(children, boost=q.boost)
-    if isinstance(q, wq.Not):
-        inner = _rewrite(q.query)
-        return wq.Not(inner) if inner is not None else None
-    if isinstance(q, wq.AndNot):
-        positive = _rewrite(q.a)
-        negative = _rewrite(q.b)
-        if positive is None:
-            return None
-        return wq.AndNot(positive, negative) if negative is not None else positive
-    if isinstance(q, wq.AndMaybe):
-        required = _rewrite(q.a)
-        optional = _rewrite(q.b)
-        if required is None:
-            return None
-        return wq.AndMaybe(required, optional) if optional is not None else required
-    if type(q).__name__ == "NullQuery" or q is wq.NullQuery:
-        return None
-    return q
-
-
-def _matched_terms(q, reader) -> dict[str, set[str]]:
-    """Index terms the query can match, per field, for highlighting."""
-    found: dict[str, set[str]] = {}
-    try:
-        pairs = q.existing_terms(reader, expand=True)
-    except Exception:
-        pairs = set(q.iter_all_terms())
-    for fieldname, term in pairs:
-        if isinstance(term, bytes):
-            term = term.decode("utf-8", errors="replace")
-        found.setdefault(fieldname, set()).add(term)
-    return found
 
 
 @contextlib.contextmanager

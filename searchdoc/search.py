@@ -150,7 +150,7 @@ def search(index, corpus: Corpus, query: str, limit: int | None = 10, context: i
         raise UsageError("--limit must be at least 1")
     if context < 0:
         raise UsageError("--context must not be negative")
-    validate_filters(corpus, doc_ids, themes, index.tagger().theme_ids)
+    validate_filters(corpus, doc_ids, themes, index.theme_ids())
     raw = index.run_query(query, doc_ids=doc_ids, themes=themes, limit=limit)
     hits = list(_hits(corpus, raw, context))
     result = SearchResult(query=query, total=raw.total, hits=hits, facets={"themes": raw.theme_counts})

@@ -1,0 +1,102 @@
+"""Search over the letter: Dutch matching, query syntax, context, highlighting and filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchdoc.errors import ThemeError, UnknownDocumentError, UsageError
+from searchdoc.search import mark, match_spans, result_to_dict, search
+
+
+def paragraphs(letter_index, query, **kwargs):
+    index, corpus = letter_index
+    result = search(index, corpus, query, limit=None, **kwargs)
+    return [hit.paragraph for hit in result.hits]
+
+
+def test_phrase_query(letter_index):
+    found = paragraphs(letter_index, '"betekenisvolle menselijke controle"')
+    assert found and set(found) <= {13, 14}
+    assert {13, 14} <= set(found)
+    assert 12 not in found
+
+
+def test_word_broken_across_lines_is_found(letter_index):
+    assert 4 in paragraphs(letter_index, "wapenbeheersing")
+
+
+def test_accent_folding_and_apostrophes(letter_index):
+    assert paragraphs(letter_index, "Geintegreerde") == paragraphs(letter_index, "Geïntegreerde") == [2]
+    uav = paragraphs(letter_index, "UAV’s")
+    assert uav == paragraphs(letter_index, "uav") and {17, 18, 19, 22} <= set(uav)
+
+
+def test_hyphenated_compound_whole_and_parts(letter_index):
+    assert paragraphs(letter_index, "INF-verdrag") == [4]
+    assert 4 in paragraphs(letter_index, "verdrag")
+    assert 4 in paragraphs(letter_index, '"INF verdrag"')
+
+
+def test_stemming_plural_and_singular(letter_index):
+    assert set(paragraphs(letter_index, "wapensysteem")) == set(paragraphs(letter_index, "wapensystemen"))
+
+
+def test_boolean_operators_and_prefix(letter_index):
+    drones = set(paragraphs(letter_index, "drones"))
+    cyber = set(paragraphs(letter_index, "cybermiddelen"))
+    assert set(paragraphs(letter_index, "drones OR cybermiddelen")) >= drones | cyber
+    assert set(paragraphs(letter_index, "drones NOT luchthavens")) == drones - set(paragraphs(letter_index, "luchthavens"))
+    assert set(paragraphs(letter_index, "drones bestrijding")) <= drones
+    assert {23, 24, 25} <= set(paragraphs(letter_index, "cyber*"))
+
+
+def test_field_queries(letter_index):
+    assert set(paragraphs(letter_index, 'section:cybermiddelen')) == set(range(23, 31))
+    assert paragraphs(letter_index, "cites:kst-33694-12") == [2]
+
+
+def test_one_result_per_paragraph_and_ranking(letter_index):
+    index, corpus = letter_index
+    result = search(index, corpus, "autonome wapensystemen", limit=None)
+    numbers = [h.paragraph for h in result.hits]
+    assert len(numbers) == len(set(numbers)) == result.total
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_context_and_hit_fields(letter_index):
+    index, corpus = letter_index
+    hit = search(index, corpus, "wapenbeheersingsconferentie", context=1).hits[0]
+    assert hit.paragraph == 4 and hit.page == 2 and hit.section is None
+    assert [p["n"] for p in hit.before] == [3] and [p["n"] for p in hit.after] == [5]
+    assert hit.label == "Kamerstuk 33 694, nr. 45"
+    assert hit.citation == "Kamerstukken II 2018/19, 33 694, nr. 45, p. 2"
+    assert hit.url == "https://zoek.officielebekendmakingen.nl/kst-33694-45.html"
+    assert "**wapenbeheersingsconferentie**" in hit.highlight
+    data = result_to_dict(search(index, corpus, "drones", limit=2))
+    assert set(data) >= {"query", "total", "hits", "facets"}
+    assert set(data["hits"][0]) >= {"doc_id", "paragraph", "section", "page", "score", "text", "highlight",
+                                    "before", "after", "label", "url", "citation", "themes"}
+
+
+def test_doc_and_theme_filters(letter_index):
+    index, corpus = letter_index
+    assert paragraphs(letter_index, "drones", doc_ids=["kst-33694-45"]) == paragraphs(letter_index, "drones")
+    with pytest.raises(UnknownDocumentError):
+        search(index, corpus, "drones", doc_ids=["kst-1-1"])
+    with pytest.raises(ThemeError):
+        search(index, corpus, "drones", themes=["weather"])
+    for hit in search(index, corpus, "drones", themes=["drones"], limit=None).hits:
+        assert "drones" in hit.themes
+
+
+def test_bad_limits(letter_index):
+    index, corpus = letter_index
+    with pytest.raises(UsageError):
+        search(index, corpus, "drones", limit=0)
+
+
+def test_highlight_marks_whole_words():
+    text = "De inzet van onderwaterdrones en drones."
+    spans = match_spans(text, {"text": {"drone"}})
+    assert mark(text, spans) == "De inzet van onderwaterdrones en **drones**."
