@@ -282,6 +282,65 @@ def index_command(app: AppContext, rebuild):
     )
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--doc", "doc_id", metavar="ID", help="Count paragraphs of this document only.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_context
+def themes(ctx, doc_id, fmt):
+    """The themes with their paragraph counts; 'themes explain' shows why a paragraph got its themes.
+
+    \b
+    Examples:
+      searchdoc themes
+      searchdoc themes --doc kst-33694-45 --format json
+      searchdoc themes explain kst-33694-45 13
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from searchdoc import documents
+
+    app: AppContext = ctx.obj
+    corpus = app.corpus()
+    rows = documents.theme_summary(app.index(corpus), corpus, doc_id)
+    if fmt == "json":
+        emit_json([{"id": r["id"], "label": r["label"], "count": r["count"]} for r in rows])
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<22} {row['count']:>6}  {row['label']} ({row['label_en']})")
+
+
+@themes.command()
+@click.argument("doc_id", metavar="ID")
+@click.argument("paragraph", type=click.IntRange(min=1))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_obj
+def explain(app: AppContext, doc_id, paragraph, fmt):
+    """Show which terms of paragraph PARAGRAPH of ID gave which theme.
+
+    \b
+    Example:
+      searchdoc themes explain kst-33694-45 13
+    """
+    from searchdoc import documents
+
+    data = documents.theme_evidence(app.corpus(), doc_id, paragraph, app.settings)
+    if fmt == "json":
+        emit_json(data)
+        return
+    style = app.style()
+    click.echo(style.bold(f"{doc_id} ¶{paragraph}") + (f" — {data['section']}" if data["section"] else ""))
+    click.echo(f"themes: {', '.join(data['themes']) or '(none)'} (threshold {data['threshold']:g})")
+    by_theme: dict[str, list[dict]] = {}
+    for item in data["evidence"]:
+        by_theme.setdefault(item["theme"], []).append(item)
+    for theme, items in by_theme.items():
+        mark = "tagged" if theme in data["themes"] else "below threshold"
+        click.echo(f"  {theme}: score {data['scores'].get(theme, 0):g} ({mark})")
+        for item in items:
+            where = "heading" if item["heading"] else f"chars {item['start']}-{item['end']}"
+            click.echo(f"    +{item['weight']:g}  {item['text']!r} matched term {item['term']!r} ({where})")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=argv, prog_name="searchdoc")

@@ -85,3 +85,44 @@ def list_documents(corpus: Corpus) -> list[dict]:
             "source_format": document.source_format,
         })
     return rows
+
+
+def theme_summary(index, corpus: Corpus, doc_id: str | None = None) -> list[dict]:
+    """The themes with their paragraph counts (in one document when ``doc_id`` is given)."""
+    if doc_id is not None:
+        corpus.load(doc_id)
+    counts = index.theme_paragraph_counts(doc_id)
+    taxonomy = index.tagger().taxonomy
+    return [
+        {"id": theme.id, "label": theme.label_nl, "label_en": theme.label_en, "count": counts.get(theme.id, 0)}
+        for theme in taxonomy
+    ]
+
+
+def theme_evidence(corpus: Corpus, doc_id: str, paragraph_number: int, config=None) -> dict:
+    """Which terms of a paragraph (and its heading) gave which theme, with their weights."""
+    from searchdoc import themes
+    from searchdoc.errors import UsageError
+
+    document = corpus.load(doc_id)
+    paragraph = document.paragraph(paragraph_number)
+    if paragraph is None:
+        raise UsageError(f"{doc_id} has {len(document.paragraphs)} paragraphs; paragraph {paragraph_number} does not exist")
+    tagger = themes.ThemeTagger(themes.load_taxonomy(config.taxonomy_file if config else None))
+    evidence = tagger.explain(paragraph.text, paragraph.section)
+    scores = tagger.scores(paragraph.text, paragraph.section)
+    tagged = tagger.tag(paragraph.text, paragraph.section)
+    return {
+        "doc_id": doc_id,
+        "paragraph": paragraph_number,
+        "section": paragraph.section,
+        "text": paragraph.text,
+        "threshold": tagger.taxonomy.threshold,
+        "themes": tagged,
+        "scores": {k: v for k, v in scores.items() if v},
+        "evidence": [
+            {"theme": e.theme, "term": e.term, "text": e.text, "start": e.start, "end": e.end, "weight": e.weight,
+             "heading": e.heading}
+            for e in evidence
+        ],
+    }

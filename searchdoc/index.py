@@ -399,6 +399,16 @@ class Index:
                 counts[theme] = count
         return counts
 
+    def theme_paragraph_counts(self, doc_id: str | None = None) -> dict[str, int]:
+        """Paragraphs per theme, over the whole index or one document."""
+        searcher = self.searcher()
+        restrict = set(searcher.docs_for_query(wq.Term("doc_id", doc_id.lower()))) if doc_id else None
+        counts = {}
+        for theme in self.theme_ids():
+            docs = searcher.docs_for_query(wq.Term("themes", theme))
+            counts[theme] = sum(1 for d in docs if restrict is None or d in restrict)
+        return counts
+
     def vocabulary(self, fieldname: str = "text") -> Iterable[tuple[str, int]]:
         """(term, document frequency) pairs, for spelling suggestions."""
         reader = self.searcher().reader()
