@@ -282,6 +282,89 @@ def index_command(app: AppContext, rebuild):
     )
 
 
+@cli.command()
+@click.argument("ref", metavar="REF")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ris", "csl-json"]), default="text",
+              show_default=True, help="ris and csl-json export the document's reference for Zotero, EndNote, Pandoc.")
+@click.pass_obj
+def cite(app: AppContext, ref, fmt):
+    """Resolve a citation: its id, label, full citation, URL, and every paragraph that cites it.
+
+    REF is any common form: "Kamerstuk 33 694, nr. 12", "Kamerstukken II 2018/19, 33 694, nr. 45",
+    "Aanhangsel Handelingen II 2018/19, nr. 264", "Stb. 2019, 288", 2019Z01633, kst-33694-45, or a
+    zoek.officielebekendmakingen.nl link.
+
+    \b
+    Examples:
+      searchdoc cite "Kamerstuk 33 694, nr. 12"
+      searchdoc cite "Aanhangsel Handelingen II 2018/19, nr. 264" --format json
+      searchdoc cite kst-33694-45 --format ris > letter.ris
+    """
+    from searchdoc import citegraph
+
+    corpus = app.corpus()
+    info = citegraph.lookup(ref, corpus, app.index(corpus))
+    if fmt in ("ris", "csl-json"):
+        from searchdoc import export
+
+        document = corpus.load(info.id) if info.in_corpus else None
+        click.echo(export.reference_record(info.id, document=document, fmt=fmt), nl=False)
+        return
+    if fmt == "json":
+        emit_json(info.to_dict())
+        return
+    style = app.style()
+    click.echo(style.bold(info.label) + f"  [{info.id}, {info.kind}]")
+    click.echo(f"citation: {info.citation}")
+    if info.url:
+        click.echo(f"url:      {style.link(info.url, info.url)}")
+    if info.in_corpus:
+        click.echo(f"in corpus: yes — {info.title or '(untitled)'}" + (f" ({info.date})" if info.date else ""))
+    else:
+        click.echo(f"in corpus: no (fetch it with 'searchdoc crawl {info.id}')")
+    if not info.cited_by:
+        click.echo("cited by: no paragraph in the corpus")
+        return
+    click.echo(f"cited by {len(info.cited_by)} paragraph{'s' if len(info.cited_by) != 1 else ''}:")
+    for item in info.cited_by:
+        note = f", footnote {item.footnote}" if item.footnote else ""
+        click.echo(f"  {item.label}, par. {item.paragraph}{note} ({item.doc_id})")
+        click.echo("    " + style.dim(item.context))
+
+
+@cli.command()
+@click.argument("source", metavar="ID|-")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_obj
+def cites(app: AppContext, source, fmt):
+    """List the citations a corpus document makes, or those in text on standard input ('-').
+
+    \b
+    Examples:
+      searchdoc cites kst-33694-45
+      echo "Zie Kamerstuk 33 694, nr. 12 en 2019Z01633." | searchdoc cites - --format json
+    """
+    from searchdoc import citegraph
+
+    if source == "-":
+        rows = citegraph.text_citations(click.get_text_stream("stdin").read())
+    else:
+        rows = citegraph.document_citations(app.corpus().load(source))
+    if fmt == "json":
+        emit_json([{k: row[k] for k in ("id", "raw", "paragraph", "footnote")} for row in rows])
+        return
+    if not rows:
+        click.echo("no citations found")
+        return
+    for row in rows:
+        where = []
+        if row["paragraph"] is not None:
+            where.append(f"par. {row['paragraph']}")
+        if row["footnote"] is not None:
+            where.append(f"footnote {row['footnote']}")
+        click.echo(f"{row['id']:<24} {', '.join(where):<22} {row['raw']}")
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--doc", "doc_id", metavar="ID", help="Count paragraphs of this document only.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
@@ -339,6 +422,47 @@ def explain(app: AppContext, doc_id, paragraph, fmt):
         for item in items:
             where = "heading" if item["heading"] else f"chars {item['start']}-{item['end']}"
             click.echo(f"    +{item['weight']:g}  {item['text']!r} matched term {item['term']!r} ({where})")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--depth", type=click.IntRange(min=1, max=5), default=1, show_default=True,
+              help="1 fetches the cited documents; 2 also what those cite; and so on.")
+@click.option("--cited-by", is_flag=True, help="Also fetch documents that cite the starting documents (SRU search).")
+@click.option("--refresh", is_flag=True, help="Re-check crawled documents with conditional requests; store changes.")
+@click.option("--max-docs", type=click.IntRange(min=1), metavar="N", help="Fetch at most N documents.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_context
+def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
+    """Fetch cited documents from the official publications into the corpus, then index them.
+
+    Without IDs it starts from the citations of the documents in the corpus. IDs may be written
+    in any citation form; zaak numbers (2019Z01633) are resolved to the answer's publication.
+    Documents already in the corpus are reported as cached; an interrupted crawl resumes.
+    Exit code 1 when a document failed (not for documents that do not exist).
+
+    \b
+    Examples:
+      searchdoc crawl
+      searchdoc crawl kst-33694-12 "Aanhangsel Handelingen II 2018/19, nr. 264" 2019Z01633
+      searchdoc crawl --depth 2 --max-docs 50
+      searchdoc crawl --cited-by --format json
+      searchdoc crawl --refresh
+    """
+    from searchdoc import crawl as crawling
+    from searchdoc.progress import progress_bar
+
+    app: AppContext = ctx.obj
+    corpus = app.corpus(require=not ids)
+    with progress_bar(total=max_docs, desc="crawling", unit="doc") as advance:
+        report = crawling.crawl(app.settings, corpus, ids, depth=depth, cited_by=cited_by, refresh=refresh,
+                                max_docs=max_docs, progress=advance, on_wait=status)
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        click.echo(crawling.render_text(report))
+    if not report.ok:
+        ctx.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

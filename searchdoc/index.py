@@ -399,6 +399,15 @@ class Index:
                 counts[theme] = count
         return counts
 
+    def citing_paragraphs(self, ids: Iterable[str]) -> list[tuple[str, int]]:
+        """(doc_id, paragraph) of every indexed paragraph whose ``cites`` field holds one of ``ids``."""
+        searcher = self.searcher()
+        query = wq.Or([wq.Term("cites", i.lower()) for i in ids])
+        return sorted(
+            {(searcher.stored_fields(d)["doc_id"], searcher.stored_fields(d)["paragraph"])
+             for d in searcher.docs_for_query(query)}
+        )
+
     def theme_paragraph_counts(self, doc_id: str | None = None) -> dict[str, int]:
         """Paragraphs per theme, over the whole index or one document."""
         searcher = self.searcher()

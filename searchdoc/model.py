@@ -28,9 +28,12 @@ class Citation:
 
 @dataclass
 class Footnote:
+    """A footnote; ``offset`` is where its marker stood in the paragraph text, when known."""
+
     n: int
     text: str
     paragraph: int | None = None
+    offset: int | None = None
 
 
 @dataclass

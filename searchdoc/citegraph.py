@@ -1,0 +1,137 @@
+"""The citation graph of the corpus: what a reference points to, who cites it, what a document cites.
+
+Citations are extracted at ingest (``pipeline.enrich``) and stored on paragraphs and in the
+index's ``cites`` field, so "cited by" is an index lookup, not a scan of the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from searchdoc import citations
+from searchdoc.corpus import Corpus
+from searchdoc.model import Document, Paragraph
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[«“\"(]?[A-Z0-9À-Ý])")
+
+
+@dataclass
+class CitedBy:
+    doc_id: str
+    paragraph: int
+    context: str
+    label: str = ""
+    footnote: int | None = None
+    raw: str = ""
+
+
+@dataclass
+class CitationInfo:
+    input: str
+    id: str
+    kind: str
+    label: str
+    citation: str
+    url: str | None
+    in_corpus: bool
+    title: str | None = None
+    date: str | None = None
+    alternates: list[str] = field(default_factory=list)
+    cited_by: list[CitedBy] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["cited_by"] = [
+            {"doc_id": c.doc_id, "paragraph": c.paragraph, "context": c.context, "label": c.label,
+             "footnote": c.footnote, "raw": c.raw}
+            for c in self.cited_by
+        ]
+        return data
+
+
+def sentence_around(text: str, start: int, end: int | None = None) -> str:
+    """The sentence(s) of ``text`` containing the span ``start``..``end``."""
+    end = start if end is None else end
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    first = max(b for b in bounds if b <= start)
+    last = min(b for b in bounds if b > max(end - 1, start))
+    return text[first:last].strip()
+
+
+def citing_context(document: Document, paragraph: Paragraph, citation) -> str:
+    """What the citing text says: the sentence around an in-text citation, or around the marker
+    of the footnote that holds it (with the footnote appended)."""
+    if citation.footnote is None:
+        return sentence_around(paragraph.text, citation.start, citation.end)
+    note = document.footnote(citation.footnote)
+    if note is not None and note.offset is not None:
+        sentence = sentence_around(paragraph.text, max(note.offset - 1, 0))
+        return f"{sentence} [{note.n}: {note.text}]"
+    return f"[{citation.footnote}: {note.text if note else citation.raw}]"
+
+
+def lookup(ref: str, corpus: Corpus, index=None) -> CitationInfo:
+    """Parse ``ref`` and gather what the corpus knows of it: the document and who cites it."""
+    reference = citations.parse(ref)
+    info = CitationInfo(
+        input=ref,
+        id=reference.id,
+        kind=reference.kind,
+        label=citations.label(reference.id),
+        citation=citations.full_citation(reference.id, vergaderjaar=reference.vergaderjaar),
+        url=citations.official_url(reference.id),
+        in_corpus=corpus.has(reference.id),
+        alternates=list(reference.alternates),
+    )
+    if info.in_corpus:
+        document = corpus.load(reference.id)
+        info.title, info.date = document.title or None, document.date
+        info.citation = citations.full_citation(reference.id, vergaderjaar=document.vergaderjaar)
+        info.url = document.url or info.url
+    wanted = {reference.id, *reference.alternates}
+    if index is not None:
+        info.cited_by = cited_by(index, corpus, wanted)
+    return info
+
+
+def cited_by(index, corpus: Corpus, ids: set[str]) -> list[CitedBy]:
+    """Every paragraph in the corpus that cites one of ``ids``, in document and paragraph order."""
+    found: list[CitedBy] = []
+    seen: set[tuple[str, int, int | None]] = set()
+    for doc_id, number in index.citing_paragraphs(ids):
+        document = corpus.load(doc_id)
+        paragraph = document.paragraph(number)
+        if paragraph is None:
+            continue
+        for citation in paragraph.citations:
+            key = (doc_id, number, citation.footnote)
+            if citation.id in ids and key not in seen:
+                seen.add(key)
+                found.append(CitedBy(
+                    doc_id=doc_id,
+                    paragraph=number,
+                    context=citing_context(document, paragraph, citation),
+                    label=citations.label(doc_id) if citations.try_parse(doc_id) else doc_id,
+                    footnote=citation.footnote,
+                    raw=citation.raw,
+                ))
+    return sorted(found, key=lambda c: (c.doc_id, c.paragraph, c.footnote or 0))
+
+
+def document_citations(document: Document) -> list[dict]:
+    """The citations a corpus document makes, in reading order."""
+    rows = []
+    for paragraph in document.paragraphs:
+        for c in paragraph.citations:
+            rows.append({"id": c.id, "raw": c.raw, "paragraph": paragraph.n, "footnote": c.footnote, "kind": c.kind})
+    return rows
+
+
+def text_citations(text: str) -> list[dict]:
+    """The citations found in free text (e.g. standard input), with character offsets."""
+    return [
+        {"id": f.reference.id, "raw": f.raw, "paragraph": None, "footnote": None, "kind": f.reference.kind,
+         "start": f.start, "end": f.end}
+        for f in citations.extract(text)
+    ]
