@@ -347,7 +347,7 @@ def cites(app: AppContext, source, fmt):
     from searchdoc import citegraph
 
     if source == "-":
-        rows = citegraph.text_citations(click.get_text_stream("stdin").read())
+        rows = citegraph.text_citations(sys.stdin.read())
     else:
         rows = citegraph.document_citations(app.corpus().load(source))
     if fmt == "json":
@@ -462,6 +462,91 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
     else:
         click.echo(crawling.render_text(report))
     if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["md", "csv", "jsonl", "ris", "csl-json"]),
+              help="md: readable report; csv: one row per hit; jsonl: one JSON object per hit; ris and csl-json: "
+                   "one reference per document for Zotero, EndNote, Mendeley or Pandoc (default: from the "
+                   "--output name).")
+@click.option("--output", "-o", metavar="FILE", default="-", show_default=True,
+              help="File to write, '-' for stdout; it appears only once the export is complete.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most N hits (default: all).")
+@click.option("--context", "-c", type=click.IntRange(min=0, max=50), default=0, show_default=True,
+              help="Paragraphs of context before and after each hit (md, csv, jsonl).")
+@click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Only search this document (repeatable).")
+@click.option("--theme", "themes", multiple=True, metavar="ID", help="Only paragraphs with this theme (repeatable: all must apply).")
+@click.option("--max-chars", type=click.IntRange(min=20), default=None, metavar="N",
+              help="Keep at most N characters of each paragraph, around its first match; cuts are marked […].")
+@click.option("--excel", is_flag=True, help="CSV for Microsoft Excel: start the file with a UTF-8 byte-order mark.")
+@click.pass_obj
+def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes, max_chars, excel):
+    """Export every matching paragraph with its pinpoint citation: md, csv, jsonl, ris, csl-json.
+
+    Same query language and filters as 'search'; all hits unless --limit. Snippets are the exact
+    corpus text. The export streams, so any number of hits fits in memory.
+
+    \b
+    Examples:
+      searchdoc export drones --format md -o drones.md
+      searchdoc export "autonome wapensystemen" --format csv --excel -o laws.csv
+      searchdoc export cyber* --theme cyber --format jsonl --max-chars 300
+      searchdoc export drones --format ris -o drones.ris
+    """
+    from searchdoc import export as exporting
+    from searchdoc import search as searching
+    from searchdoc.errors import UsageError
+    from searchdoc.progress import progress_bar
+
+    fmt = fmt or exporting.format_for_path(output)
+    if excel and fmt != "csv":
+        raise UsageError("--excel only applies to --format csv")
+    text = " ".join(query)
+    corpus = app.corpus()
+    index = app.index(corpus)
+    hits = searching.stream_hits(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
+    info = exporting.ExportInfo(query=text, corpus=str(corpus.root), total=hits.total, doc_ids=list(doc_ids),
+                                themes=list(themes))
+    to_stdout = output == "-"
+    if to_stdout:
+        target = exporting.stream_output(click.get_binary_stream("stdout"), bom=excel)
+    else:
+        target = exporting.atomic_output(output, bom=excel)
+    with target as stream, progress_bar(total=hits.total, desc="exporting", unit="hit") as advance:
+        exporter = exporting.make_exporter(fmt, stream, info, max_chars=max_chars, corpus=corpus)
+        count = exporting.export_hits(hits, exporter, progress=advance)
+    if not to_stdout:
+        status(f"exported {count} hit{'s' if count != 1 else ''} to {output}")
+
+
+@cli.command()
+@click.option("--repair/--no-repair", default=True, show_default=True,
+              help="Fix what can be fixed (re-parse damaged documents, remove leftovers, re-index).")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.pass_context
+def doctor(ctx, repair, fmt):
+    """Check the corpus against the index, and repair what can be repaired.
+
+    Checks that every document loads, raw files match the sha256 in their provenance, every
+    paragraph is indexed exactly once, and no temporary files or staging folders are left over.
+    Exit code 0 when healthy or repaired, 1 when problems remain.
+
+    \b
+    Examples:
+      searchdoc doctor
+      searchdoc doctor --no-repair --format json
+    """
+    from searchdoc import doctor as doctoring
+
+    app: AppContext = ctx.obj
+    report = doctoring.doctor(app.settings, repair=repair, on_wait=status)
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        click.echo(doctoring.render_text(report))
+    if not report.healthy:
         ctx.exit(1)
 
 

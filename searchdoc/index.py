@@ -28,7 +28,7 @@ from whoosh.analysis import Token as WhooshToken
 
 from searchdoc import analysis, settings
 from searchdoc.corpus import Corpus, atomic_write, hold_lock
-from searchdoc.errors import IndexDamagedError, QueryError
+from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError
 from searchdoc.model import Document
 from searchdoc.query import build_query, matched_terms
 
@@ -313,9 +313,13 @@ class Index:
                 if progress:
                     progress(1)
             writer.commit()
-        except BaseException:
+        except (SearchdocError, KeyboardInterrupt, SystemExit):
             writer.cancel()
             raise
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            raise IndexDamagedError(f"index at {self.directory} is damaged: {exc.__class__.__name__}") from exc
         finally:
             ix.close()
         state = {**self._expected_header(), "docs": fingerprints}
@@ -327,14 +331,32 @@ class Index:
         """Build or update the index first when it is missing, stale or damaged."""
         status, _ = self.staleness()
         if status == "fresh":
-            return None
+            if self.readable():
+                return None
+            status = "damaged"
         if on_update:
             on_update({
                 "missing": "building the index (first run) ...",
                 "incompatible": "rebuilding the index (searchdoc's analysis changed) ...",
                 "stale": "updating the index with corpus changes ...",
+                "damaged": "the index is damaged; rebuilding it from the corpus ...",
             }[status])
-        return self.update(on_wait=on_update)
+        return self.update(rebuild=status == "damaged", on_wait=on_update)
+
+    def readable(self) -> bool:
+        """True when the index opens and its segments can be read (a cheap damage check)."""
+        try:
+            searcher = self.searcher()
+            reader = searcher.reader()
+            for fieldname in ("doc_id", "text"):
+                for _ in zip(range(1), reader.lexicon(fieldname)):
+                    pass
+            for _ in zip(range(1), reader.all_stored_fields()):
+                pass
+            return True
+        except Exception:
+            self.close()
+            return False
 
     def searcher(self):
         if self._searcher is None:

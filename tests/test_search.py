@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from searchdoc.analysis import terms
 from searchdoc.errors import ThemeError, UnknownDocumentError, UsageError
 from searchdoc.search import mark, match_spans, result_to_dict, search
 
@@ -22,7 +23,7 @@ def test_phrase_query(letter_index):
 
 
 def test_word_broken_across_lines_is_found(letter_index):
-    assert 4 in paragraphs(letter_index, "wapenbeheersing")
+    assert paragraphs(letter_index, "wapenbeheersing") == [3]
 
 
 def test_accent_folding_and_apostrophes(letter_index):
@@ -32,9 +33,9 @@ def test_accent_folding_and_apostrophes(letter_index):
 
 
 def test_hyphenated_compound_whole_and_parts(letter_index):
-    assert paragraphs(letter_index, "INF-verdrag") == [4]
-    assert 4 in paragraphs(letter_index, "verdrag")
-    assert 4 in paragraphs(letter_index, '"INF verdrag"')
+    assert paragraphs(letter_index, "INF-verdrag") == [3]
+    assert 3 in paragraphs(letter_index, "verdrag")
+    assert paragraphs(letter_index, '"INF verdrag"') == [3]
 
 
 def test_stemming_plural_and_singular(letter_index):
@@ -47,7 +48,7 @@ def test_boolean_operators_and_prefix(letter_index):
     assert set(paragraphs(letter_index, "drones OR cybermiddelen")) >= drones | cyber
     assert set(paragraphs(letter_index, "drones NOT luchthavens")) == drones - set(paragraphs(letter_index, "luchthavens"))
     assert set(paragraphs(letter_index, "drones bestrijding")) <= drones
-    assert {23, 24, 25} <= set(paragraphs(letter_index, "cyber*"))
+    assert set(paragraphs(letter_index, "cyber*")) == {2, 23, 25, 27}
 
 
 def test_field_queries(letter_index):
@@ -67,10 +68,10 @@ def test_one_result_per_paragraph_and_ranking(letter_index):
 def test_context_and_hit_fields(letter_index):
     index, corpus = letter_index
     hit = search(index, corpus, "wapenbeheersingsconferentie", context=1).hits[0]
-    assert hit.paragraph == 4 and hit.page == 2 and hit.section is None
-    assert [p["n"] for p in hit.before] == [3] and [p["n"] for p in hit.after] == [5]
+    assert hit.paragraph == 3 and (hit.page, hit.page_end) == (1, 2) and hit.section is None
+    assert [p["n"] for p in hit.before] == [2] and [p["n"] for p in hit.after] == [4]
     assert hit.label == "Kamerstuk 33 694, nr. 45"
-    assert hit.citation == "Kamerstukken II 2018/19, 33 694, nr. 45, p. 2"
+    assert hit.citation == "Kamerstukken II 2018/19, 33 694, nr. 45, p. 1-2"
     assert hit.url == "https://zoek.officielebekendmakingen.nl/kst-33694-45.html"
     assert "**wapenbeheersingsconferentie**" in hit.highlight
     data = result_to_dict(search(index, corpus, "drones", limit=2))
@@ -98,5 +99,5 @@ def test_bad_limits(letter_index):
 
 def test_highlight_marks_whole_words():
     text = "De inzet van onderwaterdrones en drones."
-    spans = match_spans(text, {"text": {"drone"}})
+    spans = match_spans(text, {"text": set(terms("drones"))})
     assert mark(text, spans) == "De inzet van onderwaterdrones en **drones**."
