@@ -97,6 +97,7 @@ class Corpus:
         self.documents_dir = self.root / "documents"
         self.raw_dir = self.root / "raw"
         self._cache: dict[str, tuple[tuple[int, int], Document]] = {}
+        self._swept = False
 
     def exists(self) -> bool:
         return self.documents_dir.is_dir()
@@ -207,10 +208,29 @@ class Corpus:
         self._cache.pop(doc_id, None)
 
     @contextlib.contextmanager
-    def write_lock(self, timeout: float = settings.LOCK_TIMEOUT, on_wait=None):
-        """Hold the corpus write lock; ``on_wait`` is called once if another process has it."""
-        with hold_lock(self.root / ".lock", timeout, on_wait, what="the corpus"):
+    def write_lock(self, timeout: float | None = None, on_wait=None):
+        """Hold the corpus write lock; ``on_wait`` is called once if another process has it.
+
+        The first holder in a process removes temporary files that killed writers left behind
+        (under the lock no other writer can own one).
+        """
+        wait = settings.LOCK_TIMEOUT if timeout is None else timeout
+        with hold_lock(self.root / ".lock", wait, on_wait, what="the corpus"):
+            if not self._swept:
+                self._swept = True
+                self.remove_temp_files()
             yield self
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete what ``atomic_write`` leaves when killed (``.<name>.<random>.tmp``); call under the lock."""
+        removed = []
+        for folder in (self.documents_dir, self.raw_dir):
+            if folder.is_dir():
+                for entry in folder.glob(".*.tmp"):
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+                        removed.append(entry)
+        return removed
 
 
 @contextlib.contextmanager

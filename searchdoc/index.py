@@ -233,6 +233,7 @@ class Index:
         with hold_lock(self.directory.parent / f".{self.directory.name}.lock", settings.LOCK_TIMEOUT, on_wait,
                        what="the index"):
             self.close()
+            self._remove_leftovers()
             status, fingerprints = self.staleness()
             if rebuild or status in ("missing", "incompatible"):
                 reason = "asked" if rebuild else status
@@ -243,6 +244,18 @@ class Index:
                 return self._incremental(fingerprints, progress)
             except IndexDamagedError:
                 return self._rebuild(fingerprints, progress, "damaged")
+
+    def _remove_leftovers(self) -> None:
+        """Staging folders and temporary state files of killed runs; only called under the index lock."""
+        parent, name = self.directory.parent, self.directory.name
+        if parent.is_dir():
+            for entry in parent.iterdir():
+                if entry.name.startswith((f".{name}.building-", f".{name}.old-")) and entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+        if self.directory.is_dir():
+            for entry in self.directory.glob(f".{STATE_FILE}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
     def _rebuild(self, fingerprints, progress, reason) -> UpdateReport:
 
