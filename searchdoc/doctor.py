@@ -338,8 +338,13 @@ def _check_index(config, corpus: Corpus, documents: dict[str, Document], report:
             _mark_for_reindex(index, wrong)
         if rebuild or wrong or status == "stale" or leftovers:
             index.close()
-            result = index.update(rebuild=rebuild, on_wait=on_wait)
-            index.close()
+            try:
+                result = index.update(rebuild=rebuild, on_wait=on_wait)
+            except SearchdocError as exc:
+                report.add("index-not-updated", str(index.directory), f"the index cannot be updated: {_one_line(exc)}")
+                return
+            finally:
+                index.close()
             what = "rebuilt" if result.rebuilt else "updated"
             report.notes.append(f"index {what}: {len(result.added)} added, {len(result.updated)} re-indexed, "
                                 f"{len(result.removed)} removed")
