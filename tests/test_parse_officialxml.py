@@ -79,11 +79,7 @@ def test_fixture_invariants(doc_id):
         assert paragraph.text == squash(paragraph.text) and paragraph.text
         for citation in paragraph.citations:
             assert citation.paragraph == paragraph.n
-            source = (
-                document.footnote(citation.footnote).text
-                if citation.footnote is not None
-                else paragraph.text
-            )
+            source = document.footnote(citation.footnote).text if citation.footnote is not None else paragraph.text
             assert source[citation.start : citation.end] == citation.raw
     for footnote in document.footnotes:
         assert footnote.n in document.paragraph(footnote.paragraph).footnotes
@@ -191,8 +187,7 @@ def test_kamerstuk_brief_structure():
     )
     assert footnote.text[citation.start : citation.end] == "33 694, nr. 11"
     assert document.signature == (
-        "De Minister van Buitenlandse Zaken, S.A. Blok\n"
-        "De Minister van Defensie, A.Th.B. Bijleveld-Schouten"
+        "De Minister van Buitenlandse Zaken, S.A. Blok\nDe Minister van Defensie, A.Th.B. Bijleveld-Schouten"
     )
     assert not any("S.A. Blok" in text for text in texts(document))
 
@@ -233,9 +228,7 @@ def test_verslag_with_datumtekst_lists_and_signature_in_the_middle():
     )
     assert texts(document)[1].startswith("– de brief van de Minister van Buitenlandse Zaken d.d. 7")
     assert [c.id for c in document.paragraph(2).citations] == ["kst-33694-21"]
-    assert document.paragraph(4).text == (
-        "Van dit overleg brengt de commissie bijgaand geredigeerd woordverslag uit."
-    )
+    assert document.paragraph(4).text == ("Van dit overleg brengt de commissie bijgaand geredigeerd woordverslag uit.")
     assert document.paragraph(5).section == "Eerste termijn van de zijde van de Kamer"
     assert document.paragraph(5).text.startswith("De heer Koopmans (VVD): Voorzitter.")
     assert document.paragraph(8).section == "Toezeggingen"
@@ -325,9 +318,7 @@ def test_later_documents_cite_the_letter(doc_id):
 
 
 def op(body: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><officiele-publicatie>' + body + "</officiele-publicatie>"
-    ).encode()
+    return ('<?xml version="1.0" encoding="UTF-8"?><officiele-publicatie>' + body + "</officiele-publicatie>").encode()
 
 
 def test_older_vragen_form_with_separate_notes():
@@ -513,7 +504,7 @@ def test_oversized_input_is_refused(monkeypatch):
 
 
 def test_a_bare_doctype_without_entities_is_harmless():
-    data = b"<!DOCTYPE officiele-publicatie><officiele-publicatie><kamerstuk><al>Tekst.</al></kamerstuk></officiele-publicatie>"
+    data = b"<!DOCTYPE officiele-publicatie>" + op("<kamerstuk><al>Tekst.</al></kamerstuk>")[38:]
     assert texts(parse_official_xml(data, "kst-1-1")) == ["Tekst."]
 
 
@@ -599,7 +590,7 @@ def test_property_paragraph_text_and_citations_survive(rows):
         )
     data = op(f"<kamerstuk><stuk><algemeen><tekst>{''.join(body)}</tekst></algemeen></stuk></kamerstuk>")
     document = parse_official_xml(data, "kst-1-1")
-    assert texts(document) == [squash(b + l + a) for b, l, a, _ in rows]
+    assert texts(document) == [squash(b + link + a) for b, link, a, _ in rows]
     for paragraph, (_, linked, _, _) in zip(document.paragraphs, rows, strict=True):
         (citation,) = paragraph.citations
         assert citation.raw == squash(linked)

@@ -1,0 +1,227 @@
+"""OB HTML pages: main content only, the same structure as the XML, soft 404 pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchdoc.errors import ParseError, UnsafeContentError
+from searchdoc.parse.html import is_soft_404, parse_html
+from searchdoc.parse.officialxml import parse_metadata_xml, parse_official_xml
+
+OFFICIAL = Path(__file__).resolve().parent / "data" / "official"
+CHROME = [
+    "Naar boven",
+    "Permanente link",
+    "Sluit modaal",
+    "Gerelateerde documenten",
+    "Gepubliceerd op",
+    "bij wijze van service",
+    "Over deze website",
+    "Direct naar content",
+    "Uitgebreid zoeken",
+    "Home",
+    "dataLayer",
+    "tracking",
+    "font-family",
+    "addEventListener",
+    "X Noot",
+    "Start van deze pagina",
+    "Snelzoeken",
+    "Inhoudsopgave",
+    "Authentieke versie",
+    "Technische informatie",
+    "E-overheid bouwt mee",
+    "GetReferendumLinks",
+]
+
+
+def page(name: str) -> bytes:
+    return (OFFICIAL / name).read_bytes()
+
+
+def everything(document) -> str:
+    return "\n".join(
+        [
+            document.title,
+            document.signature or "",
+            *(p.text for p in document.paragraphs),
+            *(p.section or "" for p in document.paragraphs),
+            *(f.text for f in document.footnotes),
+        ]
+    )
+
+
+@pytest.mark.parametrize("doc_id", ["kst-33694-48", "ah-tk-20182019-1678"])
+def test_html_gives_the_same_document_as_the_xml(doc_id):
+    """The fixtures render the same publication twice; both parsers must agree."""
+    metadata = parse_metadata_xml(page(f"{doc_id}.metadata.xml"))
+    from_html = parse_html(page(f"{doc_id}.html"), doc_id, metadata)
+    from_xml = parse_official_xml(page(f"{doc_id}.xml"), doc_id, metadata)
+    assert from_html.source_format == "html"
+    assert [(p.n, p.section, p.text, p.footnotes) for p in from_html.paragraphs] == [
+        (p.n, p.section, p.text, p.footnotes) for p in from_xml.paragraphs
+    ]
+    assert [(f.n, f.text, f.paragraph, f.offset) for f in from_html.footnotes] == [
+        (f.n, f.text, f.paragraph, f.offset) for f in from_xml.footnotes
+    ]
+    assert [(c.id, c.footnote) for p in from_html.paragraphs for c in p.citations] == [
+        (c.id, c.footnote) for p in from_xml.paragraphs for c in p.citations
+    ]
+    assert from_html.signature == from_xml.signature
+    for name in ("id", "kind", "title", "date", "number", "vergaderjaar", "dossier"):
+        assert getattr(from_html, name) == getattr(from_xml, name)
+
+
+def test_modern_page_main_content_only():
+    document = parse_html(page("kst-33694-48.html"))
+    assert document.id == "kst-33694-48"  # from <meta name="DC.identifier">
+    assert document.kind == "kamerstuk"
+    assert document.title.startswith("Internationale Veiligheidsstrategie; Brief regering;")
+    assert (document.number, document.dossier, document.date) == ("48", ["33694"], "2019-09-20")
+    assert document.doc_type == "Brief"
+    assert document.metadata["dossier_title"] == "Internationale Veiligheidsstrategie"
+    text = everything(document)
+    for chrome in CHROME:
+        assert chrome not in text, chrome
+    assert "Vergaderjaar 2019–2020" not in text and "Nr. 48" not in text
+    assert "Tweede Kamer der Staten-Generaal" not in [p.text for p in document.paragraphs]
+    assert [p.section for p in document.paragraphs] == [None] * 4 + [
+        "Nieuwe potentiële massavernietigingswapens"
+    ] * 5 + ["Tot slot"]
+    assert document.paragraph(7).text == "Verdrag | Inzet"
+    assert document.paragraph(8).text == "Biologische Wapenverdrag | Versterking van de verificatie"
+    assert document.signature == "De Minister van Buitenlandse Zaken, S.A. Blok"
+    # Footnote markers are lifted out of the text; the notes keep their links as citations.
+    fourth = document.paragraph(4)
+    assert "wapensystemen. Deze brief bouwt daarop voort." in fourth.text
+    assert fourth.footnotes == [2]
+    assert document.footnote(2).offset == fourth.text.index(" Deze brief")
+    (cited,) = fourth.citations
+    assert (cited.id, cited.raw, cited.footnote) == ("kst-33694-45", "33 694, nr. 45", 2)
+    assert document.footnote(2).text[cited.start : cited.end] == "33 694, nr. 45"
+    (linked,) = document.paragraph(10).citations
+    assert (linked.id, linked.kind, linked.footnote) == ("kst-33694-23", "kamerstuk", None)
+    assert document.paragraph(10).text[linked.start : linked.end] == linked.raw
+    assert linked.raw == "het verslag van het algemeen overleg van 4 oktober 2018"
+
+
+def test_old_page_with_questions_and_answers():
+    document = parse_html(page("ah-tk-20182019-1678.html"))
+    assert document.id == "ah-tk-20182019-1678"
+    assert document.date == "2019-02-05"
+    assert document.doc_type == "Antwoord"
+    assert [p.section for p in document.paragraphs] == [
+        None,
+        None,
+        "Vraag 1",
+        "Antwoord 1",
+        "Vraag 2",
+        "Antwoord 2",
+        "Vraag 3",
+        "Antwoord 3",
+    ]
+    assert document.paragraph(3).footnotes == [1]
+    assert document.footnote(1).text == "BBC, 21 december 2018, «Gatwick drone disruption»"
+    text = everything(document)
+    for chrome in CHROME:
+        assert chrome not in text, chrome
+
+
+def test_combined_answer_and_numbers_in_paragraphs():
+    html = b"""<html><body><div id="broodtekst">
+      <div class="vraag"><p class="nummer">2</p><p>Is dat zo?</p></div>
+      <div class="vraag"><h2>Vraag 3</h2><p>En waarom?</p></div>
+      <div class="antwoord"><h2>Antwoord 2, 3</h2><p>Omdat het moet.</p>
+        <ul><li>Eerste punt</li><li>Tweede <a href="kst-33694-45.html">punt</a></li></ul></div>
+      <p>Slot.</p>
+    </div></body></html>"""
+    document = parse_html(html, "ah-tk-20182019-9999")
+    assert [(p.section, p.text) for p in document.paragraphs] == [
+        ("Vraag 2", "Is dat zo?"),
+        ("Vraag 3", "En waarom?"),
+        ("Antwoord 2, 3", "Omdat het moet."),
+        ("Antwoord 2, 3", "Eerste punt"),
+        ("Antwoord 2, 3", "Tweede punt"),
+        (None, "Slot."),
+    ]
+    assert [c.id for c in document.paragraph(5).citations] == ["kst-33694-45"]
+
+
+def test_other_html_degrades_gracefully():
+    html = b"""<!doctype html><html><head><title>Een pagina</title>
+      <style>p { color: red }</style><script>alert("geheim")</script></head>
+      <body><nav><a href="/">Menu-item</a></nav>
+      <main><h1>Drones en killerrobots</h1>
+        <p>Eerste <b>alinea</b> over drones.<br>Met een regel.</p>
+        <div>Losse tekst in een div</div>
+        <h2>Cyber</h2>
+        <ul><li>Cyberdreigingen</li><li>Spionage
+          <ol><li>Binnen een lijst</li></ol></li></ul>
+        <table><tr><th>Jaar</th><th>Aantal</th></tr><tr><td>2019</td><td>12</td></tr></table>
+        <noscript>Zet javascript aan</noscript><template><p>sjabloon</p></template>
+      </main>
+      <footer>Voettekst</footer></body></html>"""
+    document = parse_html(html, "kst-99999-1")
+    assert document.title == "Een pagina"
+    assert [(p.section, p.text) for p in document.paragraphs] == [
+        ("Drones en killerrobots", "Eerste alinea over drones. Met een regel."),
+        ("Drones en killerrobots", "Losse tekst in een div"),
+        ("Cyber", "Cyberdreigingen"),
+        ("Cyber", "Spionage"),
+        ("Cyber", "Binnen een lijst"),
+        ("Cyber", "Jaar | Aantal"),
+        ("Cyber", "2019 | 12"),
+    ]
+    assert "geheim" not in everything(document) and "color" not in everything(document)
+
+
+def test_generic_footnotes_by_number():
+    html = b"""<html><body><article>
+      <p>Tekst met noot<sup><a href="#fn1" class="footnote-ref">1</a></sup> en verder.</p>
+      <section class="footnotes"><ol><li id="fn1">Zie
+        <a href="https://zoek.officielebekendmakingen.nl/stb-2019-288.html">Stb. 2019, 288</a>
+      </li></ol></section>
+    </article></body></html>"""
+    document = parse_html(html, "kst-99999-2")
+    assert [p.text for p in document.paragraphs] == ["Tekst met noot en verder."]
+    (footnote,) = document.footnotes
+    assert (footnote.text, footnote.paragraph, footnote.offset) == ("Zie Stb. 2019, 288", 1, 14)
+    (citation,) = document.paragraph(1).citations
+    assert (citation.id, citation.kind, citation.footnote) == ("stb-2019-288", "staatsblad", 1)
+
+
+def test_an_id_is_required():
+    with pytest.raises(ParseError, match="doc_id"):
+        parse_html(b"<html><body><p>Zonder id</p></body></html>")
+
+
+def test_self_links_are_not_citations():
+    html = b'<html><body><p>Zie <a href="/kst-99999-3.html">dit stuk</a>.</p></body></html>'
+    assert parse_html(html, "kst-99999-3").paragraph(1).citations == []
+
+
+def test_soft_404_detection():
+    error_page = page("soft-404.html")
+    assert is_soft_404(error_page, "text/html; charset=utf-8", "https://zoek.officielebekendmakingen.nl/kst-1-1.html")
+    assert is_soft_404(b"", None, "https://zoek.officielebekendmakingen.nl/Errors/404.htm?aspxerrorpath=/x")
+    assert is_soft_404(
+        b"<html></html>", "text/html", "https://repository.officiele-overheidspublicaties.nl/fout404.html"
+    )
+    assert is_soft_404(b"<p>De pagina die u zocht kan niet worden gevonden.</p>", None, None)
+    for name in ("kst-33694-48.html", "ah-tk-20182019-1678.html", "kst-33694-12.xml"):
+        assert not is_soft_404(page(name), "text/html", f"https://zoek.officielebekendmakingen.nl/{name}")
+    assert not is_soft_404(b"%PDF-1.7 404: Pagina niet gevonden", "application/pdf", None)
+    with pytest.raises(ParseError, match="not found"):
+        parse_html(error_page, "kst-1-1")
+
+
+def test_oversized_and_empty_pages(monkeypatch):
+    from searchdoc import settings
+
+    with pytest.raises(ParseError):
+        parse_html(b"   ", "kst-1-1")
+    monkeypatch.setattr(settings, "MAX_RESPONSE_BYTES", 100)
+    with pytest.raises(UnsafeContentError, match="exceeds the limit"):
+        parse_html(page("kst-33694-48.html"), "kst-33694-48")
