@@ -31,6 +31,11 @@ _LETTERS_AT_END = re.compile(r"[^\W\d_]+$")
 _SENTENCE_END = re.compile(r"[.!?…][)\]»”’\"']*$")
 _CLOSERS = ")]»”’\"'"
 _BULLET = re.compile(r"(?:[-–—•*·▪◦]|\(?\w\))\s")
+# Letter furniture that looks like a heading but is not one: the addressee and the dateline.
+_NOT_HEADING = re.compile(
+    r"Aan de (?:Voorzitter|leden)\b|.+, \d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|"
+    r"september|oktober|november|december) \d{4}$"
+)
 
 # A footnote marker is glued to the word or punctuation before it and followed by a boundary.
 _BEFORE_MARKER = set(")]»”’\"'.,;:!?…")
@@ -51,13 +56,42 @@ _SIGNATURE_FUNCTION = re.compile(
     r"directeur-generaal)(?:\s|,|$)"
 )
 _NAME_PARTICLES = {
-    "van", "de", "der", "den", "het", "ten", "ter", "te", "'t", "’t", "la", "le", "du", "von",
-    "op", "in", "mr.", "dr.", "drs.", "ir.", "ing.", "prof.", "bc.",
+    "van",
+    "de",
+    "der",
+    "den",
+    "het",
+    "ten",
+    "ter",
+    "te",
+    "'t",
+    "’t",
+    "la",
+    "le",
+    "du",
+    "von",
+    "op",
+    "in",
+    "mr.",
+    "dr.",
+    "drs.",
+    "ir.",
+    "ing.",
+    "prof.",
+    "bc.",
 }
 
 # Document fields that metadata may set; the parser owns the others.
 _METADATA_FIELDS = {
-    "title", "date", "dossier", "number", "chamber", "vergaderjaar", "doc_type", "url", "provenance",
+    "title",
+    "date",
+    "dossier",
+    "number",
+    "chamber",
+    "vergaderjaar",
+    "doc_type",
+    "url",
+    "provenance",
 }
 _PARSER_FIELDS = {"id", "kind", "source_format", "paragraphs", "footnotes", "signature", "metadata"}
 
@@ -77,6 +111,7 @@ class _Note:
     page: int
     lines: list[_Line]
     line: int | None = None
+    column: int = 0
 
 
 @dataclass(slots=True)
@@ -95,6 +130,7 @@ class _Lexicon:
     hyphenated: set[str] = field(default_factory=set)
     acronyms: set[str] = field(default_factory=set)
     heads: set[str] = field(default_factory=set)
+    partial: dict[str, set[str]] = field(default_factory=dict)
 
 
 def parse_plaintext(text: str, doc_id: str, metadata: dict | None = None) -> Document:
@@ -116,9 +152,10 @@ def parse_plaintext(text: str, doc_id: str, metadata: dict | None = None) -> Doc
 
     signatures: list[str] = []
     block_of_line: dict[int, int] = {}
+    line_offset: dict[int, int] = {}
     section: str | None = None
     kinds = _classify(blocks)
-    for block, kind in zip(blocks, kinds):
+    for block, kind in zip(blocks, kinds, strict=True):
         if kind == "signature":
             signatures.extend(_signatures(block, lexicon) or [])
         elif kind == "signature-name":
@@ -127,22 +164,25 @@ def parse_plaintext(text: str, doc_id: str, metadata: dict | None = None) -> Doc
         elif kind == "heading":
             section = _reflow(block, lexicon)
         else:
+            starts: list[int] = []
             paragraph = Paragraph(
                 n=len(document.paragraphs) + 1,
-                text=_reflow(block, lexicon),
+                text=_reflow(block, lexicon, starts),
                 section=section,
                 page=block[0].page,
                 page_end=block[-1].page,
             )
             document.paragraphs.append(paragraph)
-            for line in block:
+            for line, start in zip(block, starts, strict=True):
                 block_of_line[line.index] = paragraph.n
+                line_offset[line.index] = start
 
     for note in notes:
         owner = block_of_line.get(note.line) if note.line is not None else None
+        offset = line_offset[note.line] + note.column if owner is not None and note.line is not None else None
         if owner is not None:
             document.paragraphs[owner - 1].footnotes.append(note.n)
-        document.footnotes.append(Footnote(n=note.n, text=_reflow(note.lines, lexicon), paragraph=owner))
+        document.footnotes.append(Footnote(n=note.n, text=_reflow(note.lines, lexicon), paragraph=owner, offset=offset))
     if signatures:
         document.signature = "\n".join(signatures)
     return document
@@ -273,6 +313,7 @@ def _place_markers(body: list[_Line], notes: list[_Note]) -> None:
         line = body[index]
         line.text = " ".join((line.text[:start] + line.text[end:]).split())
         note.line = index
+        note.column = start
         line_at, offset = index, start
 
 
@@ -318,29 +359,66 @@ def _marker_span(text: str, n: int, start: int) -> tuple[int, int] | None:
 
 
 def _lexicon(sequences: list[list[_Line]]) -> _Lexicon:
-    """Collect the words written whole on a line, leaving out the halves of broken words."""
+    """Collect the words the document writes, as evidence for rejoining broken words.
+
+    First the words written whole on a line (of a broken word only its whole parts); then the
+    broken words whose rejoining that evidence settles firmly, so that a word broken in one
+    place and whole, or firmly rejoined, in another is rejoined the same way everywhere.
+    """
     lexicon = _Lexicon()
+    breaks: list[tuple[str, str, bool, bool]] = []
     for lines in sequences:
-        broken_before = False
-        for line in lines:
-            words = _WORD.findall(line.text)
-            broken = _ends_broken(line)
-            if broken_before and words:
-                words = words[1:]
-            if broken and words:
-                words = words[:-1]
-            for word in words:
-                if word.isupper():
-                    lexicon.acronyms.update(_HYPHEN_SPLIT.split(word))
-                word = word.lower()
-                lexicon.plain.add(word)
-                parts = _HYPHEN_SPLIT.split(word)
-                if len(parts) > 1:
-                    lexicon.hyphenated.add(word)
-                    lexicon.heads.update(parts[:-1])
-                    lexicon.hyphenated.update(f"{a}-{b}" for a, b in zip(parts, parts[1:]))
-            broken_before = broken
+        broken = [_ends_broken(line) for line in lines]
+        for i, line in enumerate(lines):
+            cut = i > 0 and broken[i - 1]
+            words = list(_WORD.finditer(line.text))
+            for position, word in enumerate(words):
+                _learn(lexicon, word.group(), cut and position == 0, broken[i] and position == len(words) - 1)
+            if not broken[i] or i + 1 == len(lines) or line.text[-1] not in _HYPHENS or not words:
+                continue
+            following = list(_WORD.finditer(lines[i + 1].text))
+            if following and following[0].start() == 0 and words[-1].end() == len(line.text) - 1:
+                breaks.append(
+                    (
+                        words[-1].group(),
+                        following[0].group(),
+                        cut and len(words) == 1,
+                        broken[i + 1] and len(following) == 1,
+                    )
+                )
+    weak_heads: set[str] = set()
+    for left, right, cut_start, cut_end in breaks:
+        head = _RIGHT_WORD.match(right)
+        if head is None or head.group().lower() in _ELLIPSIS_CONJUNCTIONS:
+            continue
+        keep, firm = _weigh_hyphen(left, head.group(), lexicon)
+        if firm:
+            _learn(lexicon, f"{left}-{right}" if keep else left + right, cut_start, cut_end)
+        elif keep and not cut_start:
+            weak_heads.add(_HYPHEN_SPLIT.split(left)[-1].lower())
+    lexicon.heads |= weak_heads
     return lexicon
+
+
+def _learn(lexicon: _Lexicon, word: str, cut_start: bool, cut_end: bool) -> None:
+    """Add a word; ``cut_start``/``cut_end`` say that its first/last part is only a fragment."""
+    parts = _HYPHEN_SPLIT.split(word)
+    if not cut_start and not cut_end:
+        if word.isupper():
+            lexicon.acronyms.update(parts)
+        lexicon.plain.add(word.lower())
+    parts = [part.lower() for part in parts]
+    first = 1 if cut_start else 0
+    last = len(parts) - 1 if cut_end else len(parts)
+    whole = parts[first:last]
+    if len(parts) > 1 and not cut_start and not cut_end:
+        lexicon.hyphenated.add("-".join(parts))
+    lexicon.heads.update(parts[first : len(parts) - 1])
+    lexicon.hyphenated.update(f"{a}-{b}" for a, b in zip(whole, whole[1:], strict=False))
+    if cut_end and len(parts) - first >= 2:
+        # "Toegepast-Natuurwetenschap-" at a line end still shows "toegepast-natuurwetenschap...".
+        if len(parts[-1]) >= 2:
+            lexicon.partial.setdefault(parts[-2], set()).add(parts[-1])
 
 
 def _ends_broken(line: _Line) -> bool:
@@ -370,14 +448,17 @@ def _runs(items: list[_Line | str]) -> list[_Run]:
 
 
 def _typical_width(runs: list[_Run]) -> int:
-    """The width lines were wrapped at: the longest inner line, ignoring a few outliers."""
-    widths = sorted(line.width for run in runs for line in run.lines[:-1])
+    """The width lines were wrapped at: the longest inner line, ignoring a few outliers.
+
+    A line holding a single word may stick out (a word too long to fit), so it does not count.
+    """
+    widths = sorted(line.width for run in runs for line in run.lines[:-1] if " " in line.text)
     if not widths:
         widths = sorted(line.width for run in runs for line in run.lines)
     if not widths:
         return 0
     p90 = widths[int(0.9 * (len(widths) - 1))]
-    return max(w for w in widths if w <= p90 + 3)
+    return max(w for w in widths if w <= p90 + 1)
 
 
 def _blocks(runs: list[_Run], width: int) -> list[list[_Line]]:
@@ -426,7 +507,7 @@ def _heading_like(lines: list[_Line]) -> bool:
     if len(text) > 160 or len(text.split()) > 20:
         return False
     core = text.rstrip(_CLOSERS)
-    if not core or core[-1] in ".!?:;,…" or _BULLET.match(text):
+    if not core or core[-1] in ".!?:;,…" or _BULLET.match(text) or _NOT_HEADING.match(text):
         return False
     return text[0].isupper() or text[0].isdigit()
 
@@ -442,8 +523,11 @@ def _classify(blocks: list[list[_Line]]) -> list[str]:
         signatures = _signatures(block, None)
         if signatures is not None:
             kinds.append("signature")
-        elif kinds and kinds[-1] == "signature" and _dangling_function(blocks[len(kinds) - 1]) and (
-            len(block) <= 2 and all(_name_like(line.text) for line in block)
+        elif (
+            kinds
+            and kinds[-1] == "signature"
+            and _dangling_function(blocks[len(kinds) - 1])
+            and (len(block) <= 2 and all(_name_like(line.text) for line in block))
         ):
             kinds.append("signature-name")
         else:
@@ -507,24 +591,37 @@ def _name_like(text: str) -> bool:
     return capitals > 0
 
 
-def _reflow(lines: list[_Line], lexicon: _Lexicon | None) -> str:
-    """Join wrapped lines into one line of text, rejoining words broken at a line end."""
+def _reflow(lines: list[_Line], lexicon: _Lexicon | None, starts: list[int] | None = None) -> str:
+    """Join wrapped lines into one line of text, rejoining words broken at a line end.
+
+    Lines are already whitespace-normalised and a junction adds at most one space, so the
+    result is too; ``starts`` receives where each line begins in it (to place footnote markers).
+    """
+    lexicon = lexicon or _Lexicon()
     pieces = [lines[0].text]
-    for previous, line in zip(lines, lines[1:]):
-        junction = _junction(previous, line, lexicon or _Lexicon())
+    length = len(pieces[0])
+    if starts is not None:
+        starts.append(0)
+    for previous, line in zip(lines, lines[1:], strict=False):
+        junction = _junction(previous, line, lexicon)
         if junction == "join":
             pieces[-1] = pieces[-1][:-1]
+            length -= 1
         elif junction == "space":
             pieces.append(" ")
+            length += 1
+        if starts is not None:
+            starts.append(length)
         pieces.append(line.text)
-    return " ".join("".join(pieces).split())
+        length += len(line.text)
+    return "".join(pieces)
 
 
 def _junction(previous: _Line, line: _Line, lexicon: _Lexicon) -> str:
     """How two lines meet: "space", "keep" (a real hyphen, no space) or "join" (drop the hyphen)."""
     text = previous.text
     if text[-1] == _SOFT_HYPHEN:
-        return "join"
+        return "join" if len(text) > 1 and not text[-2].isspace() else "space"
     if text[-1] not in _HYPHENS or previous.spaced_end:
         return "space"
     left = _LEFT_WORD.search(text, 0, len(text) - 1)
@@ -558,33 +655,41 @@ def _elliptic(left: str, conjunction: str, rest: str, lexicon: _Lexicon) -> bool
 
 
 def _keeps_hyphen(left: str, right: str, lexicon: _Lexicon) -> bool:
-    """Whether ``left-`` + ``right`` at a line end is a real hyphen rather than a broken word.
+    """Whether ``left-`` + ``right`` at a line end is a real hyphen rather than a broken word."""
+    return _weigh_hyphen(left, right, lexicon)[0]
+
+
+def _weigh_hyphen(left: str, right: str, lexicon: _Lexicon) -> tuple[bool, bool]:
+    """(keep the hyphen, on firm evidence) for ``left-`` + ``right`` at a line end.
 
     Evidence, strongest first: the document writes the hyphenated form elsewhere (keep) or the
     joined form (join); a capital or digit next to the hyphen or an acronym before it (keep);
-    the joined form is a known Dutch word (join); a prefix that takes a hyphen, or two vowels
-    that would clash (keep); otherwise it was a break (join).
+    the joined form is a known Dutch word (join). Weaker: the document hyphenates a word that
+    ends ``left`` elsewhere (antidrone-maatregelen after drone-operaties), a prefix that takes a
+    hyphen, or two vowels that would clash (keep); otherwise it was a break (join).
     """
     lower_left, lower_right = left.lower(), right.lower()
     head = _HYPHEN_SPLIT.split(left)[-1]
     lower_head = head.lower()
     if f"{lower_left}-{lower_right}" in lexicon.hyphenated or f"{lower_head}-{lower_right}" in lexicon.hyphenated:
-        return True
+        return True, True
+    if any(lower_right.startswith(seen) for seen in lexicon.partial.get(lower_head, ())):
+        return True, True
     if lower_left + lower_right in lexicon.plain:
-        return False
+        return False, True
     if head.isupper() and right.isupper():
         # Inside an acronym (NA-VO, SI-PRI) unless both halves stand alone in the text (EU-VS).
-        return len(head) > 1 and len(right) > 1 and {head, right} <= lexicon.acronyms
+        return len(head) > 1 and len(right) > 1 and {head, right} <= lexicon.acronyms, True
     if len(head) == 1 and head.isupper():
         # A-status against R-ijksbreed: a single capital keeps its hyphen before a real word.
-        return _zipf(lower_right) > 0 and _zipf(lower_head + lower_right) <= 0
+        return _zipf(lower_right) > 0 and _zipf(lower_head + lower_right) <= 0, False
     if right[0].isupper() or right[0].isdigit() or head[-1].isdigit() or _is_acronym(head):
-        return True
+        return True, True
     if _zipf(lower_head + lower_right) > 0:
-        return False
+        return False, True
     if lower_right in lexicon.plain and any(lower_head[i:] in lexicon.heads for i in range(0, len(lower_head) - 3)):
-        return True
-    return lower_head in _HYPHEN_PREFIXES or _vowels_clash(lower_head, lower_right)
+        return True, False
+    return lower_head in _HYPHEN_PREFIXES or _vowels_clash(lower_head, lower_right), False
 
 
 def _is_acronym(word: str) -> bool:
