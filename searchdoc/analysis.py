@@ -33,6 +33,8 @@ __all__ = [
     "SynonymTable",
     "Token",
     "analyze",
+    "bundled_synonyms_path",
+    "clear_caches",
     "find_acronym_definitions",
     "fold",
     "lemma",
@@ -40,6 +42,7 @@ __all__ = [
     "part_tokens",
     "phrase_terms",
     "plain_stem",
+    "rejoin_line_break",
     "split_compound",
     "stem",
     "terms",
@@ -565,12 +568,14 @@ def clear_caches() -> None:
 @dataclass(frozen=True)
 class SynonymMatch:
     """Words ``start:end`` of the analysed query match a synonym group; ``alternatives`` are the
-    other members of the group as ``text``-field term sequences.
+    other members of the group as ``text``-field term sequences and ``phrases`` the same
+    members as written in the synonym data (to analyse them for another field).
     """
 
     start: int
     end: int
     alternatives: tuple[tuple[str, ...], ...]
+    phrases: tuple[str, ...]
 
 
 def _flat_parts(term_list: Iterable[str]) -> tuple[list[str], list[int]]:
@@ -596,11 +601,13 @@ def _drop_joined_wholes(words: list[str]) -> list[str]:
     while i < len(words):
         term = words[i]
         joined = ""
+        count = 0
         for following in words[i + 1 :]:
             joined += following
+            count += 1
             if len(joined) >= len(term):
                 break
-        if joined == term and i + 1 < len(words):
+        if joined == term and count >= 2:
             i += 1
             continue
         out.append(term)
@@ -619,8 +626,9 @@ class SynonymTable:
     groups: list[list[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # Per group: (phrase as written, its phrase terms, its comparison key), one per key.
+        self._members: list[list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = []
         self._index: dict[tuple[str, ...], set[int]] = {}
-        self._sequences: list[list[tuple[str, ...]]] = []
         self._longest = 0
         groups, self.groups = self.groups, []
         for group in groups:
@@ -643,17 +651,19 @@ class SynonymTable:
         self._reindex()
 
     def _reindex(self) -> None:
+        self._members = []
         self._index = {}
-        self._sequences = []
         self._longest = 0
         for g, group in enumerate(self.groups):
-            sequences = list(dict.fromkeys(tuple(phrase_terms(p)) for p in group))
-            sequences = [s for s in sequences if s]
-            self._sequences.append(sequences)
-            for sequence in sequences:
-                key = _key(sequence)
-                self._index.setdefault(key, set()).add(g)
-                self._longest = max(self._longest, len(key))
+            members: dict[tuple[str, ...], tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+            for phrase in group:
+                sequence = tuple(phrase_terms(phrase))
+                if sequence:
+                    key = _key(sequence)
+                    members.setdefault(key, (phrase, sequence, key))
+                    self._index.setdefault(key, set()).add(g)
+                    self._longest = max(self._longest, len(key))
+            self._members.append(list(members.values()))
 
     def add_definitions(self, definitions: Iterable[tuple[str, str]]) -> None:
         """Add acronym definitions found in a corpus (see :func:`find_acronym_definitions`)."""
@@ -661,7 +671,13 @@ class SynonymTable:
             self.add([acronym, long_name])
 
     def matches(self, words: list[str]) -> list[SynonymMatch]:
-        """Every span of whole words (analysed terms) that is a member of a group."""
+        """Every span of whole words that is a member of a group. ``words`` are analysed terms;
+        the joined whole of a hyphenated word followed by its parts (as :func:`analyze` gives
+        them) is dropped first, and ``start``/``end`` count the remaining terms.
+        """
+        return self._matches(_drop_joined_wholes(words))
+
+    def _matches(self, words: list[str]) -> list[SynonymMatch]:
         flat, owner = _flat_parts(words)
         found = []
         for i in range(len(flat)):
@@ -670,16 +686,22 @@ class SynonymTable:
             for j in range(i + 1, min(len(flat), i + self._longest) + 1):
                 if j < len(flat) and owner[j] == owner[j - 1]:
                     continue  # ... and ends at one
-                groups = self._index.get(tuple(flat[i:j]))
-                if not groups:
-                    continue
                 key = tuple(flat[i:j])
-                alternatives = []
-                for g in sorted(groups):
-                    for sequence in self._sequences[g]:
-                        if _key(sequence) != key:
-                            alternatives.append(sequence)
-                found.append(SynonymMatch(owner[i], owner[j - 1] + 1, tuple(dict.fromkeys(alternatives))))
+                others = [
+                    (phrase, sequence)
+                    for g in sorted(self._index.get(key, ()))
+                    for phrase, sequence, member_key in self._members[g]
+                    if member_key != key
+                ]
+                if others:
+                    found.append(
+                        SynonymMatch(
+                            owner[i],
+                            owner[j - 1] + 1,
+                            tuple(sequence for _, sequence in others),
+                            tuple(phrase for phrase, _ in others),
+                        )
+                    )
         return found
 
     def expansions(self, words: list[str]) -> list[list[str]]:
@@ -690,7 +712,7 @@ class SynonymTable:
         words = _drop_joined_wholes(words)
         out: list[list[str]] = []
         seen = {tuple(words)}
-        for match in self.matches(words):
+        for match in self._matches(words):
             for alternative in match.alternatives:
                 candidate = list(words[: match.start]) + list(alternative) + list(words[match.end :])
                 if tuple(candidate) not in seen:

@@ -509,6 +509,19 @@ def test_expansion_replaces_only_the_matched_span(synonyms):
     assert all(alt[:2] == terms("regels voor") for alt in alternatives)
 
 
+def test_matches_report_span_and_written_phrases(synonyms):
+    [match] = synonyms.matches(terms("het VN-secretariaat"))
+    assert (match.start, match.end) == (1, 2)  # the joined whole "vnsecretariat" is dropped
+    assert "Verenigde Naties" in match.phrases
+    assert len(match.phrases) == len(match.alternatives)
+
+
+def test_repeated_words_are_kept(synonyms):
+    alternatives = _alternatives(synonyms, "drones drones")
+    assert ["uav", "dron"] in alternatives
+    assert ["dron", "uav"] in alternatives
+
+
 def test_no_expansion_for_ordinary_words(synonyms):
     assert _alternatives(synonyms, "het kabinet") == []
     # A synonym inside a longer word is not a match: "robot" alone is not "killer robots".
