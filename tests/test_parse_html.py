@@ -87,6 +87,11 @@ def test_modern_page_main_content_only():
         assert chrome not in text, chrome
     assert "Vergaderjaar 2019–2020" not in text and "Nr. 48" not in text
     assert "Tweede Kamer der Staten-Generaal" not in [p.text for p in document.paragraphs]
+    stripped = page("kst-33694-48.html").replace(b'<meta name="', b'<meta data-x="')
+    bare = parse_html(stripped, "kst-33694-48")
+    assert (bare.id, bare.date, bare.vergaderjaar) == ("kst-33694-48", "2019-09-20", "2019-2020")
+    assert bare.chamber == "Tweede Kamer der Staten-Generaal"
+    assert bare.title == "BRIEF VAN DE MINISTER VAN BUITENLANDSE ZAKEN" and bare.number == "48"
     assert [p.section for p in document.paragraphs] == [None] * 4 + [
         "Nieuwe potentiële massavernietigingswapens"
     ] * 5 + ["Tot slot"]
@@ -175,6 +180,9 @@ def test_other_html_degrades_gracefully():
         ("Cyber", "2019 | 12"),
     ]
     assert "geheim" not in everything(document) and "color" not in everything(document)
+    bare = b"""<html><body><header>Kop van de site</header><aside>Zijbalk</aside>
+      <p>Alleen dit telt.</p><footer>Voet van de site</footer></body></html>"""
+    assert [p.text for p in parse_html(bare, "kst-99999-1").paragraphs] == ["Alleen dit telt."]
 
 
 def test_generic_footnotes_by_number():

@@ -14,6 +14,7 @@ from lxml import etree
 
 from searchdoc.errors import ParseError, UnsafeContentError
 from searchdoc.parse.officialxml import (
+    letter_date,
     normalize_dossier,
     normalize_vergaderjaar,
     ob_id_from_reference,
@@ -197,7 +198,8 @@ def test_joint_dossier_kamerstuk():
     assert document.id == "kst-34300-X-88"  # from the externMetadataRecord, in canonical case
     assert document.dossier == ["34300-X", "34300-V"]
     assert document.metadata["dossier_titles"][1].endswith("Buitenlandse Zaken (V) voor het jaar 2016")
-    assert document.date is None and document.vergaderjaar == "2015-2016"
+    assert document.date == "2016-03-04"  # from "Den Haag, 4 maart 2016"
+    assert document.vergaderjaar == "2015-2016"
     sections = [p.section for p in document.paragraphs]
     assert sections == [
         None,
@@ -464,6 +466,39 @@ def test_malformed_xml_is_a_parse_error_not_an_unsafe_one(data):
         parse_official_xml(data, "kst-1-1")
     assert not isinstance(caught.value, UnsafeContentError)
     assert "\n" not in str(caught.value)
+
+
+def test_older_files_embed_their_metadata():
+    data = op(
+        '<metadata><meta name="DC.identifier" scheme="" content="kst-26643-144"/>'
+        '<meta name="DC.title" scheme="" content="Informatie- en communicatietechnologie; Brief"/>'
+        '<meta name="OVERHEIDop.dossiernummer" scheme="" content="26643"/>'
+        '<meta name="DCTERMS.issued" scheme="" content="2008-11-20"/></metadata>'
+        "<kamerstuk><stuk><algemeen><al>Tekst.</al></algemeen></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data)
+    assert (document.id, document.title, document.date, document.dossier) == (
+        "kst-26643-144",
+        "Informatie- en communicatietechnologie; Brief",
+        "2008-11-20",
+        ["26643"],
+    )
+    assert document.metadata["embedded"]["DC.identifier"] == "kst-26643-144"
+    override = parse_official_xml(data, metadata={"title": "Gegeven titel"})
+    assert override.title == "Gegeven titel"
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (["Aan de Voorzitter", "Den Haag, 13 mei 2019"], "2019-05-13"),
+        (["’s-Gravenhage, 1 oktober 2018"], "2018-10-01"),
+        (["Den Haag, 31 februari 2019", "Den Haag, 3 februari 2019"], "2019-02-03"),
+        (["Op 13 mei 2019 schreef ik"], None),
+    ],
+)
+def test_letter_date(lines, expected):
+    assert letter_date(lines) == expected
 
 
 def test_an_id_is_required_when_the_xml_does_not_name_one():

@@ -36,8 +36,10 @@ from searchdoc.parse.officialxml import (
     TextBuilder,
     clean_text,
     kind_of,
+    letter_date,
     metadata_from_entries,
     normalize_dossier,
+    normalize_vergaderjaar,
     ob_id_from_reference,
 )
 
@@ -165,11 +167,11 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
         id=resolved_id,
         kind=meta.get("kind") or head.get("kind") or kind_of(resolved_id),
         title=clean_text(title),
-        date=meta.get("date") or head.get("date"),
+        date=meta.get("date") or head.get("date") or letter_date(p.text for p in paragraphs[:8]),
         dossier=dossiers,
         number=meta.get("number") or head.get("number") or info["number"],
-        chamber=meta.get("chamber") or head.get("chamber"),
-        vergaderjaar=meta.get("vergaderjaar") or head.get("vergaderjaar"),
+        chamber=meta.get("chamber") or head.get("chamber") or info["chamber"],
+        vergaderjaar=meta.get("vergaderjaar") or head.get("vergaderjaar") or info["vergaderjaar"],
         doc_type=meta.get("doc_type") or head.get("doc_type"),
         url=meta.get("url"),
         source_format="html",
@@ -197,7 +199,8 @@ def _tokens(element) -> list[str]:
 
 
 def _is_chrome(element) -> bool:
-    if element.name in ("nav",):
+    # Notes are collected before chrome is dropped, so an <aside> holding them is not lost.
+    if element.name in ("nav", "header", "footer", "aside"):
         return True
     return any(_CHROME.match(token) for token in _tokens(element))
 
@@ -246,6 +249,8 @@ class _HtmlWalker:
             "dossiers": [],
             "dossier_title": None,
             "datumtekst": None,
+            "vergaderjaar": None,
+            "chamber": None,
             "signature": [],
         }
 
@@ -453,8 +458,13 @@ class _HtmlWalker:
             return True
         if "kamerstukdatum" in tokens or "kamerstukkop" in tokens or "kamervraagkop" in tokens:
             self.flush()
+            text = self.text_of(element)
             if "kamerstukdatum" in tokens:
-                self.info["datumtekst"] = self.text_of(element)
+                self.info["datumtekst"] = text
+            else:
+                self.info["vergaderjaar"] = normalize_vergaderjaar(text)
+                chamber = re.search(r"(?:Tweede|Eerste) Kamer der Staten-Generaal", text)
+                self.info["chamber"] = chamber.group(0) if chamber else None
             return True
         if any("kamervraagomschrijving" in t for t in tokens):
             self.flush()

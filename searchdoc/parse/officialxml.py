@@ -28,6 +28,7 @@ __all__ = [
     "TextBuilder",
     "canonical_id",
     "kind_of",
+    "letter_date",
     "metadata_from_entries",
     "normalize_dossier",
     "normalize_vergaderjaar",
@@ -162,7 +163,7 @@ def ob_id_from_reference(reference: str | None) -> str | None:
     if candidate.lower() in ("metadata.xml",) and len(segments) > 1:
         candidate = segments[-2]
     candidate = re.sub(r"\.(html?|xml|pdf|odt)$", "", candidate, flags=re.IGNORECASE)
-    if not _OB_ID.fullmatch(candidate.lower()) or candidate.split("-", 1)[0].lower() not in KINDS:
+    if not _OB_ID.fullmatch(candidate.lower()):
         return None
     return canonical_id(candidate)
 
@@ -435,7 +436,7 @@ class _Header:
     question_date: str | None = None
     answer_date: str | None = None
     question_title: str | None = None
-    embedded: dict[str, Any] = field(default_factory=dict)
+    embedded: list[tuple[str, str, str]] = field(default_factory=list)
     signature: list[str] = field(default_factory=list)
 
 
@@ -572,7 +573,8 @@ class _Walker:
     def block_metadata(self, element) -> None:
         for meta in element.iter():
             if local_name(meta) == "meta" and meta.get("name"):
-                self.header.embedded[meta.get("name")] = meta.get("content") or ""
+                entry = (meta.get("name"), meta.get("scheme") or "", meta.get("content") or "")
+                self.header.embedded.append(entry)
 
     block_meta = block_metadata
 
@@ -921,6 +923,34 @@ def _iso_date(value: str | None) -> str | None:
     return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else None
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        "januari februari maart april mei juni juli augustus september oktober november december".split(),
+        start=1,
+    )
+}
+_LETTER_DATE = re.compile(
+    r"^(?:Den Haag|[’'‘`]s-Gravenhage|Brussel|Luxemburg)\s*,?\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})\.?$",
+    re.IGNORECASE,
+)
+
+
+def letter_date(lines: Iterable[str]) -> str | None:
+    """The ISO date of a letter's "Den Haag, 13 mei 2019" line, if one of ``lines`` is one."""
+    import datetime
+
+    for line in lines:
+        match = _LETTER_DATE.match(clean_text(line))
+        month = _MONTHS.get(match.group(2).lower()) if match else None
+        if match and month:
+            try:
+                return datetime.date(int(match.group(3)), month, int(match.group(1))).isoformat()
+            except ValueError:
+                continue
+    return None
+
+
 def _number_from_id(doc_id: str) -> str | None:
     parts = doc_id.split("-")
     if parts[0] == "ah" and len(parts) >= 4:
@@ -957,7 +987,13 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
     header = walker.header
     meta = dict(metadata or {})
 
-    resolved_id = doc_id or meta.get("id") or _embedded_id(header) or _derived_id(header, root)
+    # Older files embed their metadata; it ranks below metadata.xml and above the text.
+    inner = metadata_from_entries(header.embedded) if header.embedded else {}
+    for key, value in inner.items():
+        if key != "raw" and value not in (None, "", []):
+            meta.setdefault(key, value)
+
+    resolved_id = doc_id or meta.get("id") or _record_id(header) or _derived_id(header, root)
     if not resolved_id:
         raise ParseError("cannot tell the id of this official XML; pass doc_id")
     resolved_id = resolved_id.strip()
@@ -970,6 +1006,7 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
             dossiers.append(normalized)
     title = meta.get("title") or header.title or header.question_title or ""
     date = meta.get("date") or header.date or header.answer_date or header.question_date
+    date = date or letter_date(p.text for p in paragraphs[:8])
     number = meta.get("number") or header.number or _number_from_id(resolved_id)
     chamber = meta.get("chamber") or header.chamber or _chamber_from_id(resolved_id)
 
@@ -982,8 +1019,8 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         extra["datumtekst"] = header.datumtekst
     if header.kamervraagnummer:
         extra["kamervraagnummer"] = header.kamervraagnummer
-    if header.embedded:
-        extra["embedded"] = header.embedded
+    if inner.get("raw"):
+        extra["embedded"] = inner["raw"]
     for key, value in meta.items():
         if key not in _DOCUMENT_FIELDS and value not in (None, "", [], {}):
             extra[key] = value
@@ -1015,12 +1052,12 @@ _DOCUMENT_FIELDS = frozenset(
 )
 
 
-def _embedded_id(header: _Header) -> str | None:
-    identifier = header.embedded.get("DC.identifier") or header.embedded.get("dcterms.identifier")
-    if canonical_id(identifier):
-        return canonical_id(identifier)
-    record = header.embedded.get("OVERHEIDop.externMetadataRecord")
-    return ob_id_from_reference(record)
+def _record_id(header: _Header) -> str | None:
+    """The id in the URL of the ``OVERHEIDop.externMetadataRecord`` the XML points to."""
+    for name, _, content in header.embedded:
+        if name == "OVERHEIDop.externMetadataRecord":
+            return ob_id_from_reference(content)
+    return None
 
 
 def _derived_id(header: _Header, root) -> str | None:
