@@ -36,11 +36,9 @@ LETTER_CITED = [
     "ah-tk-20182019-1678",
     "ah-tk-20182019-2248",
 ]
-SOFT_404 = (
-    b"<!DOCTYPE html><html lang='nl'><head><title>Pagina niet gevonden</title></head><body>"
-    b"<h1>404: Pagina niet gevonden</h1><p>De pagina die u zocht kon niet worden gevonden.</p>"
-    b"</body></html>"
-)
+CRAWL = DATA / "crawl"
+#: The page OB answers with status 200 for an id it does not know.
+SOFT_404 = (OFFICIAL / "soft-404.html").read_bytes()
 LAST_MODIFIED = "Wed, 15 May 2019 08:00:00 GMT"
 
 
@@ -122,7 +120,8 @@ class FakeServices:
             text = (SERVICES / page).read_text(encoding="utf-8").replace("{base}", self.tk_base)
             return text.encode(), "application/json"
         if path in self.files:
-            return self.files[path], "application/xml"
+            types = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf"}
+            return self.files[path], types.get(Path(path).suffix, "application/xml")
         return None
 
     def handle(self, request):
@@ -413,6 +412,41 @@ def test_citation_forms():
         "Aanhangsel Handelingen II 2018/19, nr. 264",
         "Aanhangsel Handelingen, vergaderjaar 2018\u20132019, nr. 264",
     ]
+
+
+def test_html_when_there_is_no_xml(letter_env, services):
+    services.files["/kst-33694-48.html"] = (OFFICIAL / "kst-33694-48.html").read_bytes()
+    services.files["/kst-33694-48/metadata.xml"] = (OFFICIAL / "kst-33694-48.metadata.xml").read_bytes()
+    report, corpus, _ = run(["kst-33694-45"], cited_by=True)
+    assert report.fetched == ["kst-33694-48"] and report.not_found == ["kst-33694-50"]
+    document = corpus.load("kst-33694-48")
+    assert document.source_format == "html"
+    assert document.provenance["raw_file"] == "raw/kst-33694-48.html"
+    assert document.provenance["url"] == f"{services.base}/kst-33694-48.html"
+    assert crawling.cites_any(document, ["kst-33694-45"])
+    # The metadata record still supplies the fields.
+    assert document.date == "2019-09-20" and "Koopmans" in document.title
+
+
+def test_pdf_when_there_is_neither_xml_nor_html(letter_env, services):
+    services.files["/kst-30200-5.pdf"] = (CRAWL / "kst-30200-5.pdf").read_bytes()
+    report, corpus, _ = run(["kst-30200-5"])
+    assert report.fetched == ["kst-30200-5"] and report.ok
+    document = corpus.load("kst-30200-5")
+    assert document.source_format == "pdf" and document.provenance["raw_file"] == "raw/kst-30200-5.pdf"
+    assert "metadata_file" not in document.provenance
+    assert any("dijkversterking langs de Lek" in p.text for p in document.paragraphs)
+    assert "kst-30200-4" in {c.id for p in document.paragraphs for c in p.citations}
+    assert (document.dossier, document.number) == (["30200"], "5")
+
+
+def test_unparseable_document_fails_alone(letter_env, services):
+    services.add_official("kst-33694-12")
+    services.add("kst-30200-6", b"<officiele-publicatie><kamerstuk><stuk><al>kapot", None)
+    report, corpus, _ = run(["kst-30200-6", "kst-33694-12"])
+    assert report.fetched == ["kst-33694-12"]
+    assert [item["id"] for item in report.failed] == ["kst-30200-6"]
+    assert not corpus.has("kst-30200-6") and not report.ok
 
 
 # --- network behaviour ------------------------------------------------------------------------------
