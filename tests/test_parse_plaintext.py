@@ -420,7 +420,8 @@ def render(
             body.append((line.replace(MARK, ""), broken, paragraph.n, held))
         body.append(("", False, None, []))
     function, _, name = (document.signature or "").partition(", ")
-    body += [(function + ",", False, None, []), (name, False, None, [])]
+    for part in (function + ",", name):
+        body += [(line, False, None, []) for line, _ in wrap(part, width, lambda w: [])]
 
     pages_out: list[list[str]] = []
     where: dict[int, list[int]] = {}

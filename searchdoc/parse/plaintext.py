@@ -402,16 +402,19 @@ def _lexicon(sequences: list[list[_Line]]) -> _Lexicon:
 
 def _learn(lexicon: _Lexicon, word: str, cut_start: bool, cut_end: bool) -> None:
     """Add a word; ``cut_start``/``cut_end`` say that its first/last part is only a fragment."""
+    whole_word = not cut_start and not cut_end
+    if whole_word and word.isupper():
+        lexicon.acronyms.update(_HYPHEN_SPLIT.split(word))
+    word = word.lower()
+    if whole_word:
+        lexicon.plain.add(word)
+    if "-" not in word and "\u2010" not in word:
+        return
     parts = _HYPHEN_SPLIT.split(word)
-    if not cut_start and not cut_end:
-        if word.isupper():
-            lexicon.acronyms.update(parts)
-        lexicon.plain.add(word.lower())
-    parts = [part.lower() for part in parts]
     first = 1 if cut_start else 0
     last = len(parts) - 1 if cut_end else len(parts)
     whole = parts[first:last]
-    if len(parts) > 1 and not cut_start and not cut_end:
+    if whole_word:
         lexicon.hyphenated.add("-".join(parts))
     lexicon.heads.update(parts[first : len(parts) - 1])
     lexicon.hyphenated.update(f"{a}-{b}" for a, b in zip(whole, whole[1:], strict=False))
@@ -500,11 +503,9 @@ def _continues(block: list[_Line], previous: _Run, run: _Run, after: set[str] | 
 
 
 def _heading_like(lines: list[_Line]) -> bool:
-    """A short block of one to three lines that does not end like a sentence."""
-    if not 1 <= len(lines) <= 3:
-        return False
+    """A short block of one to three lines (more when narrow) that does not end like a sentence."""
     text = " ".join(line.text for line in lines)
-    if len(text) > 160 or len(text.split()) > 20:
+    if len(text) > 160 or len(text.split()) > 20 or (len(lines) > 3 and len(text) > 100):
         return False
     core = text.rstrip(_CLOSERS)
     if not core or core[-1] in ".!?:;,…" or _BULLET.match(text) or _NOT_HEADING.match(text):
