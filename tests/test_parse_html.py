@@ -200,6 +200,23 @@ def test_generic_footnotes_by_number():
     assert (citation.id, citation.kind, citation.footnote) == ("stb-2019-288", "staatsblad", 1)
 
 
+@pytest.mark.parametrize(
+    "marker",
+    [
+        '<sup class="nootnum"><a href="#n3">3</a></sup>',
+        '<a href="#n3">3</a>',
+        '<a class="noteref" href="#elders">3</a>',
+    ],
+)
+def test_other_marker_renderings(marker):
+    html = f"""<html><body><div class="stuk"><p>Zin met noot{marker}.</p>
+      <p>Zie <a href="#boven">boven</a> en <sup>2</sup> keer.</p></div>
+      <div class="noten"><p><span>3</span> De noot.</p></div></body></html>"""
+    document = parse_html(html.encode(), "kst-99999-4")
+    assert [p.text for p in document.paragraphs] == ["Zin met noot.", "Zie boven en 2 keer."]
+    assert [(f.n, f.text, f.paragraph, f.offset) for f in document.footnotes] == [(3, "De noot.", 1, 12)]
+
+
 def test_an_id_is_required():
     with pytest.raises(ParseError, match="doc_id"):
         parse_html(b"<html><body><p>Zonder id</p></body></html>")

@@ -16,10 +16,17 @@ LEADING = 13
 def make_pdf(pages: list[list[tuple[float, float, list[tuple[str, float, float]]]]]) -> bytes:
     """A PDF whose pages hold lines at (x, y), each a list of (text, font size, rise) runs.
 
-    Helvetica with WinAnsiEncoding, so Dutch letters, en dashes and curly quotes survive.
+    Helvetica with WinAnsiEncoding, so Dutch letters, en dashes and curly quotes survive, and
+    the fi and fl ligature glyphs at codes 1 and 2.
     """
     from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+    )
 
     writer = PdfWriter()
     font = DictionaryObject(
@@ -27,7 +34,12 @@ def make_pdf(pages: list[list[tuple[float, float, list[tuple[str, float, float]]
             NameObject("/Type"): NameObject("/Font"),
             NameObject("/Subtype"): NameObject("/Type1"),
             NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            NameObject("/Encoding"): DictionaryObject(
+                {
+                    NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
+                    NameObject("/Differences"): ArrayObject([NumberObject(1), NameObject("/fi"), NameObject("/fl")]),
+                }
+            ),
         }
     )
     font_ref = writer._add_object(font)
@@ -37,7 +49,7 @@ def make_pdf(pages: list[list[tuple[float, float, list[tuple[str, float, float]]
         for x, y, runs in lines:
             ops.append(f"BT {x} {y} Td".encode())
             for text, size, rise in runs:
-                encoded = text.encode("cp1252")
+                encoded = text.replace("ﬁ", "\x01").replace("ﬂ", "\x02").encode("cp1252")
                 for char in (b"\\", b"(", b")"):
                     encoded = encoded.replace(char, b"\\" + char)
                 ops.append(f"/F1 {size} Tf {rise} Ts (".encode() + encoded + b") Tj")
@@ -179,6 +191,11 @@ def test_an_aanhangsel_heading_block_and_running_footer_are_removed():
         "Vraag 1",
         "Kent u het bericht?",
     ]
+
+
+def test_ligatures_are_undone():
+    lines = pdf_to_text(make_pdf([[line(70, 700, "De deﬁnitie van ﬂexibele inzet")]]))
+    assert lines == " De definitie van flexibele inzet\n"
 
 
 def test_text_elsewhere_on_a_page_is_never_mistaken_for_furniture():

@@ -316,23 +316,30 @@ class _HtmlWalker:
         self.out.loose_note(f"html-note-{note.footnote.n}", note, fallback=False)
 
     def _marker(self, element) -> int | None:
-        """The footnote number a marker element refers to, or None if it is not a marker."""
-        target = None
+        """The footnote number a marker element refers to, or None if it is not a marker.
+
+        A marker is a link (possibly inside ``sup``) classed as a note reference
+        (``a.nootnum``, ``sup.nootnum > a``), or an in-page link to a collected note, or a
+        short in-page link whose text is the number of a collected note.
+        """
+        classes = list(_tokens(element))
         if element.name == "sup":
             links = element.find_all("a")
             if len(links) != 1 or clean_text(element.get_text()) != clean_text(links[0].get_text()):
                 return None
             element = links[0]
+            classes += _tokens(element)
         if element.name != "a":
             return None
         href = element.get("href") or ""
-        if href.startswith("#"):
-            target = self.note_by_anchor.get(href[1:])
-        is_marker = any(_MARKER_CLASS.search(t) for t in _tokens(element)) or target is not None
-        if not is_marker:
+        label = clean_text(element.get_text())
+        target = self.note_by_anchor.get(href[1:]) if href.startswith("#") else None
+        if target is None and href.startswith("#") and re.fullmatch(r"\d{1,3}", label):
+            target = self.note_by_label.get(label)
+        if target is None and not any(_MARKER_CLASS.search(t) for t in classes):
             return None
         if target is None:
-            target = self.note_by_label.get(clean_text(element.get_text()))
+            target = self.note_by_label.get(label)
         return target if target is not None else -1
 
     # -- text -----------------------------------------------------------------------------

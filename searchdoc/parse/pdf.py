@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from searchdoc import settings
@@ -139,7 +140,15 @@ def _page_lines(page) -> list[_Line]:
             lines[-1].text += piece
 
     page.extract_text(visitor_text=visit)
-    return [_Line(" ".join(line.text.split()), line.y, line.size) for line in lines]
+    return [_Line(" ".join(_LIGATURES.sub(_unligature, line.text).split()), line.y, line.size) for line in lines]
+
+
+# Typographic ligatures would split words for search ("deﬁnitie").
+_LIGATURES = re.compile("[\ufb00-\ufb06]")
+
+
+def _unligature(match: re.Match) -> str:
+    return unicodedata.normalize("NFKC", match.group(0))
 
 
 def _strip_furniture(lines: list[_Line], doc_id: str | None) -> list[_Line]:
