@@ -1,7 +1,8 @@
 """The crawler: fetch the documents the corpus cites (and, on request, those that cite it).
 
 A crawl starts from citations: ids given by the user in any form :mod:`searchdoc.citations`
-parses, or else every citation stored with the corpus documents. It walks them breadth first
+parses, or else the citations stored with the corpus documents that were not crawled
+themselves (the bundled letter, ingested files). It walks them breadth first
 up to ``depth`` levels, resolves Tweede Kamer zaak numbers to the official id of the answer,
 fetches each document from the official publications (XML, else HTML, else PDF, plus its
 metadata.xml), parses and enriches it, and stores it atomically. New and changed documents are
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchdoc import citations, pipeline
 from searchdoc import settings as defaults
@@ -35,6 +36,9 @@ from searchdoc.errors import (
     UsageError,
 )
 from searchdoc.model import Document
+
+if TYPE_CHECKING:
+    from searchdoc.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class _Abort(Exception):
 
 @dataclass
 class CrawlReport:
-    """What a crawl did, per id. ``ok`` is False when any document failed (exit code 1).
+    """What a crawl did, per id. ``ok`` is False when a document failed or indexing did.
 
     ``cached`` holds documents already in the corpus (not fetched, or with ``refresh``
     re-checked and found ``unchanged``); ``skipped`` holds ids that are not fetchable
@@ -117,6 +121,16 @@ class _Target:
     resolved_from: str | None = None
     cites: tuple[str, ...] = ()
 
+    @property
+    def key(self) -> str:
+        """What makes two targets the same: a "Bijlage bij" reference carries its main
+        document's id, yet must not stand in for (or be blocked by) that document."""
+        return f"bijlage-bij:{self.id}" if self.is_attachment else self.id
+
+    @property
+    def is_attachment(self) -> bool:
+        return self.kind == "bijlage" and not self.id.startswith("blg-")
+
 
 def http_cache_dir(config: defaults.Settings) -> Path:
     """The HTTP cache folder: SEARCHDOC_CACHE, else next to the index; never inside the corpus.
@@ -126,14 +140,11 @@ def http_cache_dir(config: defaults.Settings) -> Path:
     """
     from searchdoc.sources.http import default_cache_dir
 
-    folder = Path(default_cache_dir(config))
+    folder = Path(default_cache_dir(config)).expanduser()
     corpus = Path(config.corpus_dir).expanduser().resolve()
-    resolved = folder.expanduser().resolve()
+    resolved = folder.resolve()
     if resolved == corpus or corpus in resolved.parents:
-        index = Path(config.index_dir).expanduser()
-        folder = index.with_name(f"{index.name}.http-cache")
-        if corpus == folder.resolve() or corpus in folder.resolve().parents:
-            folder = defaults.user_cache_dir() / "http-cache"
+        return defaults.user_cache_dir() / "http-cache"
     return folder
 
 
@@ -197,7 +208,7 @@ def crawl(
     refresh: bool = False,
     max_docs: int | None = None,
     update_index: bool = True,
-    client: Any = None,
+    client: HttpClient | None = None,
     progress: Callable[[int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> CrawlReport:
@@ -210,9 +221,9 @@ def crawl(
     nothing new. ``depth`` 1 fetches those; 2 also what they cite, and so on, going on past
     documents already stored. ``cited_by`` adds documents found by a full-text search (SRU)
     for the citation forms of each starting document (the given ids, or else those root
-    documents); a candidate is stored only when, once fetched
-    and parsed, one of its paragraphs or footnotes carries a citation whose id is that document
-    (found by the citation extractor or an XML ``extref`` link). ``refresh`` re-fetches
+    documents); a candidate is stored only when, once fetched and parsed, one of its
+    paragraphs or footnotes carries a citation whose id is that document (found by the
+    citation extractor or an XML ``extref`` link). ``refresh`` re-fetches
     documents the crawler stored before, with conditional requests; a document whose raw bytes
     and metadata are byte-identical is not rewritten. Documents stored by ``ingest`` or the
     bundled letter are never replaced. ``max_docs`` caps the document fetches; ``progress(1)``
@@ -261,6 +272,8 @@ def _index(config: defaults.Settings, corpus: Corpus, report: CrawlReport, on_wa
 
 
 class _Crawler:
+    """One crawl's state: the breadth-first queue, the ids seen, the fetch count, the report."""
+
     def __init__(self, config, corpus: Corpus, client, depth: int, refresh: bool, max_docs, progress, on_wait):
         self.config = config
         self.corpus = corpus
@@ -311,16 +324,16 @@ class _Crawler:
         return _Target(reference.id, reference.kind, depth, alternates, cited_as)
 
     def _enqueue(self, target: _Target) -> None:
-        if target.id in self.seen:
+        if target.key in self.seen:
             return
-        self.seen.add(target.id)
+        self.seen.add(target.key)
         self.queue.append(target)
 
     def _enqueue_citations(self, document: Document, depth: int) -> None:
         for paragraph in document.paragraphs:
             for citation in paragraph.citations:
                 doc_id = canonical_id(citation.id)
-                if doc_id in self.seen or doc_id == document.id:
+                if doc_id == document.id:
                     continue
                 # The stored citation keeps only the first id of a joint stuk; its raw text
                 # gives the other dossier's id back, to try when the first is not found.
@@ -397,8 +410,8 @@ class _Crawler:
     def _unfetchable(self, target: _Target) -> str | None:
         if target.kind in _SKIP_REASONS:
             return _SKIP_REASONS[target.kind]
-        if target.kind == "bijlage" and not target.id.startswith("blg-"):
-            return "an attachment without an id of its own; crawl the main document"
+        if target.is_attachment:
+            return "a Bijlage bij this document, which has no id of its own; crawl the main document"
         if target.kind not in FETCHABLE_KINDS:
             return f"a {target.kind} publication; the crawler fetches parliamentary papers only"
         if not is_valid_id(target.id):
@@ -484,7 +497,10 @@ class _Crawler:
             return
         doc_id = fetched.id
         self.seen.add(doc_id)
-        if self._unchanged(doc_id, fetched):
+        if doc_id != target.id:
+            self.report.resolved[target.id] = [doc_id]
+        previous = self._stored(doc_id)
+        if previous is not None and _same_bytes(previous, fetched):
             self.report.cached.append(doc_id)
             self.report.unchanged.append(doc_id)
             self._follow_stored(target, doc_id)
@@ -499,28 +515,32 @@ class _Crawler:
                 {"id": doc_id, "reason": f"found by the cited-by search but cites none of {', '.join(target.cites)}"}
             )
             return
-        document.provenance = _provenance(fetched, target)
+        document.provenance = _provenance(fetched, target, previous)
         with self.corpus.write_lock(on_wait=self.on_wait):
             self.corpus.save(document, raw=fetched.content, raw_ext=fetched.format, metadata_xml=fetched.metadata_xml)
+            if previous is not None:
+                self._remove_stale_raw(previous, fetched)
         self.report.fetched.append(doc_id)
         if target.depth < self.depth:
             self._enqueue_citations(document, target.depth + 1)
 
-    def _unchanged(self, doc_id: str, fetched) -> bool:
-        """True when the corpus already holds exactly these bytes (so nothing is rewritten)."""
+    def _stored(self, doc_id: str) -> Document | None:
         if not self.corpus.has(doc_id):
-            return False
+            return None
         try:
-            stored = self.corpus.load(doc_id)
+            return self.corpus.load(doc_id)
         except SearchdocError:
-            return False
-        provenance = stored.provenance
-        metadata_sha = sha256_bytes(fetched.metadata_xml) if fetched.metadata_xml is not None else None
-        return (
-            stored.source_format == fetched.format
-            and provenance.get("sha256") == sha256_bytes(fetched.content)
-            and provenance.get("metadata_sha256") == metadata_sha
-        )
+            return None
+
+    def _remove_stale_raw(self, previous: Document, fetched) -> None:
+        """A refreshed document now in another format (or without metadata) leaves no old files."""
+        stale = []
+        if previous.source_format != fetched.format and previous.source_format in ("xml", "html", "pdf"):
+            stale.append(self.corpus.raw_path(previous.id, previous.source_format))
+        if fetched.metadata_xml is None and previous.provenance.get("metadata_file"):
+            stale.append(self.corpus.raw_path(previous.id, "metadata.xml"))
+        for path in stale:
+            path.unlink(missing_ok=True)
 
     def _parse(self, fetched) -> Document:
         metadata = pipeline.metadata_for_id(fetched.id)
@@ -530,8 +550,7 @@ class _Crawler:
             try:
                 parsed = parse_metadata_xml(fetched.metadata_xml)
             except ParseError as exc:
-                log.warning("%s: ignoring its metadata.xml (%s)", fetched.id, exc)
-                fetched.metadata_xml = None
+                log.warning("%s: ignoring the content of its metadata.xml (%s)", fetched.id, exc)
             else:
                 metadata.update({k: v for k, v in parsed.items() if k != "id" and v not in (None, "", [], {})})
         try:
@@ -567,7 +586,18 @@ def _zaak_publications(documents: list, zaak: str) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _provenance(fetched, target: _Target) -> dict[str, Any]:
+def _same_bytes(stored: Document, fetched) -> bool:
+    """True when the corpus already holds exactly these bytes (so nothing is rewritten)."""
+    provenance = stored.provenance
+    metadata_sha = sha256_bytes(fetched.metadata_xml) if fetched.metadata_xml is not None else None
+    return (
+        stored.source_format == fetched.format
+        and provenance.get("sha256") == sha256_bytes(fetched.content)
+        and provenance.get("metadata_sha256") == metadata_sha
+    )
+
+
+def _provenance(fetched, target: _Target, previous: Document | None = None) -> dict[str, Any]:
     from searchdoc import __version__
 
     provenance: dict[str, Any] = {
@@ -578,12 +608,14 @@ def _provenance(fetched, target: _Target) -> dict[str, Any]:
         "from_cache": fetched.from_cache,
         "crawler": f"searchdoc/{__version__}",
     }
-    if target.cited_as:
-        provenance["cited_as"] = target.cited_as
-    if target.resolved_from:
-        provenance["resolved_from"] = target.resolved_from
-    if target.cites:
-        provenance["cites"] = list(target.cites)
+    # How a document was first reached stays known when a refresh reaches it another way.
+    earlier = previous.provenance if previous is not None else {}
+    for key, value in (("cited_as", target.cited_as), ("resolved_from", target.resolved_from)):
+        if value or earlier.get(key):
+            provenance[key] = value or earlier[key]
+    cites = list(dict.fromkeys([*earlier.get("cites", []), *target.cites]))
+    if cites:
+        provenance["cites"] = cites
     return provenance
 
 

@@ -115,6 +115,9 @@ class FakeServices:
         path = request.path
         if path == "/sru":
             return self.sru, "application/xml"
+        if path == "/OData/v4/2.0/Document":
+            text = (SERVICES / "odata-document.json").read_text(encoding="utf-8").replace("{base}", self.tk_base)
+            return text.encode(), "application/json"
         if path == "/OData/v4/2.0/Zaak":
             page = "odata-zaak-page2.json" if "$skiptoken" in request.args else "odata-zaak-page1.json"
             text = (SERVICES / page).read_text(encoding="utf-8").replace("{base}", self.tk_base)
@@ -255,6 +258,21 @@ def test_refresh_stores_a_changed_document(letter_env, letter_services):
     assert any("zoetwaterkwal" in p.text for p in corpus.load(doc_id).paragraphs)
 
 
+def test_refresh_replaces_an_html_document_by_its_new_xml(letter_env, services):
+    services.files["/kst-33694-48.html"] = (OFFICIAL / "kst-33694-48.html").read_bytes()
+    run(["kst-33694-48"])
+    corpus = Corpus(letter_env[0])
+    assert (corpus.raw_dir / "kst-33694-48.html").is_file()
+    services.add_official("kst-33694-48")
+    report, corpus, _ = run(["kst-33694-48"], refresh=True)
+    assert report.fetched == ["kst-33694-48"]
+    assert corpus.load("kst-33694-48").source_format == "xml"
+    assert sorted(p.name for p in corpus.raw_dir.glob("kst-33694-48*")) == [
+        "kst-33694-48.metadata.xml",
+        "kst-33694-48.xml",
+    ]
+
+
 def test_refresh_never_replaces_the_bundled_letter(letter_env, letter_services):
     corpus_dir, _ = letter_env
     before = (corpus_dir / "documents" / "kst-33694-45.json").stat().st_mtime_ns
@@ -294,6 +312,32 @@ def test_dossiers_and_gazettes_are_skipped_with_a_reason(letter_env, letter_serv
     assert "dossier" in reasons["dossier-33694"] and "staatsblad" in reasons["stb-2019-288"]
     assert report.ok
     assert not any("33694.xml" in p or "stb-" in p for p in letter_services.paths())
+
+
+def test_an_attachment_reference_neither_fetches_nor_blocks_its_main_document(letter_env, letter_services):
+    report, _, _ = run(["Bijlage bij Kamerstuk 33 694, nr. 12", "Kamerstuk 33 694, nr. 12"])
+    assert report.fetched == ["kst-33694-12"]
+    assert [item["id"] for item in report.skipped] == ["kst-33694-12"]
+    assert "Bijlage" in report.skipped[0]["reason"]
+
+
+def test_a_joint_stuk_is_tried_under_its_other_dossier(letter_env, services):
+    xml = (OFFICIAL / "kst-34300-X-109.xml").read_bytes()
+    services.add("kst-34300-V-109", xml, None)
+    report, corpus, _ = run(["Kamerstukken 34 300 X en 34 300 V, nr. 109"])
+    assert report.fetched == ["kst-34300-V-109"] and report.not_found == []
+    assert report.resolved == {"kst-34300-X-109": ["kst-34300-V-109"]}
+    assert corpus.has("kst-34300-V-109") and not corpus.has("kst-34300-X-109")
+
+
+def test_a_tk_document_number_is_resolved(letter_env, services):
+    services.add("kst-35099-3", kamerstuk_xml("kst-35099-3", ["Een voorstel van rijkswet."]), None)
+    report, _, _ = run(["2019D30303"])
+    assert report.resolved == {"2019D30303": ["kst-35099-3"]}
+    assert report.fetched == ["kst-35099-3"]
+    odata = [request for request, _ in services.log if request.path.startswith("/OData")]
+    assert [r.path for r in odata] == ["/OData/v4/2.0/Document"]
+    assert "DocumentNummer eq '2019D30303'" in odata[0].args["$filter"]
 
 
 def test_bad_id_is_a_usage_error_before_any_request(letter_env, letter_services):
@@ -403,6 +447,15 @@ def test_cited_by_without_ids_searches_for_each_corpus_document(letter_env, serv
     queries = [request.args["query"] for request, _ in services.log if request.path == "/sru"]
     assert len(queries) == 1 and "33 694, nr. 45" in queries[0]
     assert set(report.fetched) == {*LETTER_CITED, "kst-33694-48", "kst-33694-50"}
+
+
+def test_the_http_cache_is_never_inside_the_corpus(tmp_path):
+    inside = settings.Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "corpus" / "index")
+    assert not crawling.http_cache_dir(inside).resolve().is_relative_to((tmp_path / "corpus").resolve())
+    beside = settings.Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    assert crawling.http_cache_dir(beside) == tmp_path / "http-cache"
+    chosen = settings.Settings(corpus_dir=tmp_path / "c", index_dir=tmp_path / "i", http_cache_dir=tmp_path / "h")
+    assert crawling.http_cache_dir(chosen) == tmp_path / "h"
 
 
 def test_citation_forms():
