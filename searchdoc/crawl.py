@@ -5,8 +5,8 @@ parses, or else the citations stored with the corpus documents that were not cra
 themselves (the bundled letter, ingested files). It walks them breadth first
 up to ``depth`` levels, resolves Tweede Kamer zaak numbers to the official id of the answer,
 fetches each document from the official publications (XML, else HTML, else PDF, plus its
-metadata.xml), parses and enriches it, and stores it atomically. New and changed documents are
-indexed at the end.
+metadata.xml), parses and enriches it, and stores it atomically. At the end the index is
+brought up to date (incrementally: only new and changed documents).
 
 It is resumable: a document exists in the corpus only once its JSON is written (after its raw
 files), so an interrupted crawl leaves whole documents only, and the next crawl counts the
@@ -253,7 +253,8 @@ def crawl(
     finally:
         if own_client:
             client.close()
-    if update_index and report.fetched:
+    if update_index and corpus.exists():
+        # Also when nothing was fetched: documents stored by an interrupted crawl get indexed.
         _index(config, corpus, report, on_wait)
     return report
 

@@ -591,10 +591,14 @@ def test_interrupted_crawl_leaves_whole_documents_and_resumes(letter_env, letter
         assert sha256_bytes(raw) == document.provenance["sha256"]
         json.loads(corpus.json_path(doc_id).read_text(encoding="utf-8"))
 
-    report, corpus, _ = run()
+    report, corpus, config = run(update_index=True)
     assert sorted(report.cached) == sorted(written)
     assert sorted(report.fetched) == sorted(set(LETTER_CITED) - set(written))
     assert set(corpus.ids()) == {*LETTER_CITED, "kst-33694-45"}
+    assert sorted(report.indexed) == sorted(LETTER_CITED)
+    index = Index(config.index_dir, corpus, config)
+    assert index.staleness()[0] == "fresh"
+    index.close()
 
 
 def test_progress_is_called_once_per_fetch(letter_env, letter_services):

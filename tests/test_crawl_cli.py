@@ -63,6 +63,10 @@ def test_crawl_search_show_and_refresh(letter_env, services):
         shown = invoke("show", doc_id, "--format", "json")
         assert shown.exit_code == 0 and doc_id in shown.stdout
 
+    # What the crawl stored is whole and indexed exactly once.
+    checked = invoke("doctor", "--no-repair")
+    assert checked.exit_code == 0, checked.output
+
     # A refresh asks the server conditionally, gets 304s and stores nothing new.
     corpus_files, index_files = snapshot(corpus_dir), snapshot(index_dir)
     first = len(services.log)
