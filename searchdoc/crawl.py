@@ -245,7 +245,7 @@ def crawl(
         from searchdoc.sources.http import HttpClient
 
         client = HttpClient(config, http_cache_dir(config))
-    crawler = _Crawler(config, corpus, client, depth, refresh, max_docs, progress, on_wait)
+    crawler = _Crawler(corpus, client, depth, refresh, max_docs, progress, on_wait)
     try:
         report = crawler.run(references, cited_by)
     except _Abort as stop:
@@ -275,8 +275,7 @@ def _index(config: defaults.Settings, corpus: Corpus, report: CrawlReport, on_wa
 class _Crawler:
     """One crawl's state: the breadth-first queue, the ids seen, the fetch count, the report."""
 
-    def __init__(self, config, corpus: Corpus, client, depth: int, refresh: bool, max_docs, progress, on_wait):
-        self.config = config
+    def __init__(self, corpus: Corpus, client, depth: int, refresh: bool, max_docs, progress, on_wait):
         self.corpus = corpus
         self.client = client
         self.depth = depth
