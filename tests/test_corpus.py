@@ -109,3 +109,17 @@ def test_lock_is_exclusive(tmp_path):
             with hold_lock(tmp_path / ".lock", 0.2, on_wait=waited.append):
                 pass
     assert waited and "waiting" in waited[0]
+
+
+def test_checkout_corpus_matches_the_parser():
+    """The letter committed in corpus/ is what the current parser and citation extractor make of the seed."""
+    from pathlib import Path
+
+    from searchdoc.pipeline import bundled_letter
+
+    committed = Corpus(Path(__file__).resolve().parent.parent / "corpus").load("kst-33694-45")
+    fresh, raw = bundled_letter()
+    assert committed.paragraphs == fresh.paragraphs
+    assert committed.footnotes == fresh.footnotes
+    assert (committed.title, committed.date, committed.dossier) == (fresh.title, fresh.date, fresh.dossier)
+    assert committed.provenance["sha256"] == __import__("hashlib").sha256(raw).hexdigest()
