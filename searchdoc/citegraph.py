@@ -38,6 +38,7 @@ class CitationInfo:
     title: str | None = None
     date: str | None = None
     alternates: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
     cited_by: list[CitedBy] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -84,15 +85,24 @@ def lookup(ref: str, corpus: Corpus, index=None) -> CitationInfo:
         in_corpus=corpus.has(reference.id),
         alternates=list(reference.alternates),
     )
-    if info.in_corpus:
-        document = corpus.load(reference.id)
+    if not info.in_corpus and reference.kind in ("zaak", "tk-document"):
+        info.resolved = resolved_documents(corpus, reference.id)
+    if info.in_corpus or info.resolved:
+        document = corpus.load(info.resolved[0] if info.resolved else reference.id)
+        info.in_corpus = True
         info.title, info.date = document.title or None, document.date
-        info.citation = citations.full_citation(reference.id, vergaderjaar=document.vergaderjaar)
-        info.url = document.url or info.url
+        if not info.resolved:
+            info.citation = citations.full_citation(reference.id, vergaderjaar=document.vergaderjaar)
+            info.url = document.url or info.url
     wanted = {reference.id, *reference.alternates}
     if index is not None:
         info.cited_by = cited_by(index, corpus, wanted)
     return info
+
+
+def resolved_documents(corpus: Corpus, number: str) -> list[str]:
+    """Corpus documents the crawler reached by resolving a zaak or TK document number."""
+    return [d.id for d in corpus.documents() if d.provenance.get("resolved_from") == number]
 
 
 def cited_by(index, corpus: Corpus, ids: set[str]) -> list[CitedBy]:

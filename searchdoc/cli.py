@@ -318,6 +318,8 @@ def cite(app: AppContext, ref, fmt):
     click.echo(f"citation: {info.citation}")
     if info.url:
         click.echo(f"url:      {style.link(info.url, info.url)}")
+    if info.resolved:
+        click.echo(f"resolved to: {', '.join(info.resolved)}")
     if info.in_corpus:
         click.echo(f"in corpus: yes — {info.title or '(untitled)'}" + (f" ({info.date})" if info.date else ""))
     else:
