@@ -63,6 +63,13 @@ def test_crawl_search_show_and_refresh(letter_env, services):
         shown = invoke("show", doc_id, "--format", "json")
         assert shown.exit_code == 0 and doc_id in shown.stdout
 
+    # cite shows the crawled documents as in the corpus, and a zaak number as the answer it resolved to.
+    cited = json.loads(invoke("cite", "Kamerstuk 33 694, nr. 12", "--format", "json").stdout)
+    assert cited["in_corpus"] is True and cited["title"]
+    assert [(c["doc_id"], c["paragraph"]) for c in cited["cited_by"]][:1] == [("kst-33694-45", 2)]
+    zaak = json.loads(invoke("cite", "2019Z01633", "--format", "json").stdout)
+    assert zaak["in_corpus"] is True and zaak["resolved"] == ["ah-tk-20182019-1876"]
+
     # What the crawl stored is whole and indexed exactly once.
     checked = invoke("doctor", "--no-repair")
     assert checked.exit_code == 0, checked.output
