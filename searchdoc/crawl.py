@@ -47,9 +47,9 @@ FETCHABLE_KINDS = frozenset(
     {"kamerstuk", "aanhangsel", "handelingen", "kamervragen", "niet-dossierstuk", "bijlage", "agenda"}
 )
 #: Deepest ``depth`` accepted: every level multiplies the number of requests.
-MAX_DEPTH = 5
+MAX_DEPTH = defaults.CRAWL_MAX_DEPTH
 #: Search results examined per citation form in a cited-by search (candidates, each fetched).
-CITED_BY_LIMIT = 200
+CITED_BY_LIMIT = defaults.CITED_BY_LIMIT
 #: ``provenance["source"]`` of crawled documents; only these are re-fetched by ``refresh``.
 SOURCE = "crawl"
 

@@ -40,6 +40,10 @@ MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 MAX_INGEST_BYTES = 20 * 1024 * 1024
 #: SRU page size.
 SRU_PAGE_SIZE = 100
+#: Deepest citation chain a crawl may follow.
+CRAWL_MAX_DEPTH = 5
+#: Most cited-by candidates taken from SRU per document.
+CITED_BY_LIMIT = 200
 #: Paragraphs of context shown around a hit by default.
 DEFAULT_CONTEXT = 0
 #: Hits shown by default.
