@@ -1,0 +1,484 @@
+"""Crash safety: ``kill -9`` at random moments of ingest, index (rebuild and incremental) and crawl.
+
+After every kill the corpus must hold whole documents only (every JSON loads, every raw file
+matches the sha256 in its provenance, or - when the kill fell between the raw file and its
+JSON - is exactly the new version, which ``doctor`` rolls forward), and the index must be the
+previous good one or be detected and rebuilt by the next command, after which a search gives
+the right paragraphs and ``doctor`` finds nothing but leftovers of the killed process.
+
+The kill delays are drawn from a seeded generator, spread over the measured length of an
+uninterrupted run, so kills land at start-up, mid-parse, mid-write and mid-commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from searchdoc import settings
+from searchdoc.corpus import Corpus
+from searchdoc.doctor import doctor
+from searchdoc.index import Index
+from searchdoc.model import Document
+
+DATA = Path(__file__).parent / "data"
+OFFICIAL = DATA / "official"
+MARKER = "pelikaan"
+KILLS = 20
+#: Findings a kill may leave behind: leftovers of the killed process, which doctor removes.
+LEFTOVERS = {"temp-file", "orphan-raw", "index-leftover"}
+WORDS = sorted(set(re.findall(r"[a-zé]{5,}", (settings.bundled_data_dir() / f"{settings.LETTER_ID}.txt")
+                                .read_text(encoding="utf-8").lower())) - {MARKER})
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def document_text(rng: random.Random, paragraphs: int, marked: bool) -> str:
+    """Plain text of a few paragraphs of the letter's words; the first carries MARKER if ``marked``."""
+    out = []
+    for n in range(paragraphs):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(25, 45))]
+        if marked and n == 0:
+            words.insert(rng.randrange(len(words)), MARKER)
+        sentence = " ".join(words)
+        out.append(sentence[0].upper() + sentence[1:] + ".")
+    return "\n\n".join(out) + "\n"
+
+
+def write_sources(folder: Path, ids: list[str], version: int, seed: int, paragraphs: int = 4) -> dict[str, bytes]:
+    """One text file per id (the file name is the id); returns the bytes written per id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for i, doc_id in enumerate(ids):
+        rng = random.Random(f"{seed}-{doc_id}-{version}")
+        data = document_text(rng, paragraphs, marked=(i + version) % 3 == 0).encode("utf-8")
+        (folder / f"{doc_id}.txt").write_bytes(data)
+        written[doc_id] = data
+    return written
+
+
+def searchdoc_env(corpus_dir: Path, index_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(SEARCHDOC_CORPUS=str(corpus_dir), SEARCHDOC_INDEX=str(index_dir), SEARCHDOC_DELAY="0", **extra)
+    env.pop("SEARCHDOC_DEBUG", None)
+    return env
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "searchdoc", *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def run_and_kill(args: list[str], env: dict[str, str], delay: float,
+                 started_writing: Callable[[], bool] | None = None) -> bool:
+    """Start a searchdoc command and SIGKILL it; True if it was killed before it finished.
+
+    Without ``started_writing`` the kill comes ``delay`` seconds after the start; with it,
+    ``delay`` seconds after ``started_writing()`` first holds, so that the kill lands in the
+    writing phase however fast or slow the machine is today.
+    """
+    process = start(args, env)
+    try:
+        if started_writing is not None:
+            deadline = time.monotonic() + 60
+            while process.poll() is None and not started_writing() and time.monotonic() < deadline:
+                time.sleep(0.002)
+        process.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
+        return True
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.returncode == 0, stderr
+    return False
+
+
+def modified_since(folder: Path, moment: float) -> Callable[[], bool]:
+    """True once any file directly in ``folder`` was written after ``moment`` (time.time())."""
+    threshold = int(moment * 1e9)
+
+    def check() -> bool:
+        try:
+            return any(entry.stat().st_mtime_ns > threshold for entry in os.scandir(folder))
+        except FileNotFoundError:
+            return False
+
+    return check
+
+
+def kill_plan(rng: random.Random, full: float, count: int) -> list[tuple[float, bool]]:
+    """(delay, after first write?) pairs: half anywhere in a run, half within its writing phase."""
+    plan = []
+    for n in range(count):
+        if n % 2:
+            plan.append((rng.uniform(0.0, 0.3), True))
+        else:
+            plan.append((rng.uniform(0.05, full * 0.85), False))
+    return plan
+
+
+def timed_run(args: list[str], env: dict[str, str]) -> float:
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "searchdoc", *args], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return time.monotonic() - started
+
+
+def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "searchdoc", *args], env=env, capture_output=True, text=True,
+                          timeout=180)
+
+
+def check_corpus(corpus_dir: Path, in_flight: dict[str, set[str]] | None = None) -> set[str]:
+    """Assert that the corpus holds whole documents; return the ids whose save was cut in between.
+
+    ``in_flight`` maps ids to the sha256 of the versions the killed command was writing: a raw
+    file that is ahead of its JSON must be exactly one of those (raw files are written first).
+    """
+    in_flight = in_flight or {}
+    cut: set[str] = set()
+    for path in sorted((corpus_dir / "documents").glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        document = Document.from_dict(json.loads(path.read_bytes()))
+        assert document.id == path.stem and document.paragraphs
+        for file_key, sha_key in (("raw_file", "sha256"), ("metadata_file", "metadata_sha256")):
+            name = document.provenance.get(file_key)
+            if not name:
+                continue
+            actual = sha((corpus_dir / name).read_bytes())
+            if actual != document.provenance[sha_key]:
+                assert actual in in_flight.get(document.id, set()), f"{name} matches neither its JSON nor the new version"
+                cut.add(document.id)
+    return cut
+
+
+def expected_hits(corpus_dir: Path) -> set[tuple[str, int]]:
+    """Ground truth from the corpus itself: every paragraph containing MARKER."""
+    found = set()
+    for path in (corpus_dir / "documents").glob("*.json"):
+        if path.name.startswith("."):
+            continue
+        document = Document.from_dict(json.loads(path.read_bytes()))
+        for paragraph in document.paragraphs:
+            if re.search(rf"\b{MARKER}\b", paragraph.text, re.IGNORECASE):
+                found.add((document.id, paragraph.n))
+    return found
+
+
+def assert_search_correct(corpus_dir: Path, index_dir: Path) -> None:
+    """What the next command sees: the index brought up to date (or rebuilt), then searched."""
+    from searchdoc import search as searching
+
+    corpus = Corpus(corpus_dir)
+    index = Index(index_dir, corpus)
+    try:
+        index.ensure_fresh()
+        result = searching.search(index, corpus, MARKER, limit=None)
+        found = {(hit.doc_id, hit.paragraph) for hit in result.hits}
+        expected = expected_hits(corpus_dir)
+        if found != expected:
+            stored = {f["key"]: f.get("text", "") for f in index.searcher().all_stored_fields()}
+            state = (index.read_state() or {}).get("docs", {})
+            fingerprints = corpus.fingerprints()
+            details = [
+                f"{d}#{n}: {'extra' if (d, n) in found else 'missing'}; state {state.get(d)} corpus "
+                f"{fingerprints.get(d)}; json {corpus.load(d).paragraph(n).text[:120]!r}; "
+                f"index {stored.get(f'{d}#{n}', '')[:120]!r}"
+                for d, n in sorted(found ^ expected)
+            ]
+            raise AssertionError("search disagrees with the corpus:\n" + "\n".join(details))
+        assert expected
+    finally:
+        index.close()
+
+
+def doctor_findings(corpus_dir: Path, index_dir: Path) -> set[str]:
+    report = doctor(settings.Settings(corpus_dir=corpus_dir, index_dir=index_dir), repair=False)
+    return {f.code for f in report.findings}
+
+
+def finish(corpus_dir: Path, index_dir: Path, env: dict[str, str]) -> None:
+    """After the kills: the installed command line searches correctly and doctor ends healthy."""
+    result = cli(["search", MARKER, "--limit", "100000", "--format", "json"], env)
+    assert result.returncode == 0, result.stderr
+    hits = {(h["doc_id"], h["paragraph"]) for h in json.loads(result.stdout)["hits"]}
+    assert hits == expected_hits(corpus_dir) and hits
+    result = cli(["doctor", "--format", "json"], env)
+    report = json.loads(result.stdout)
+    assert result.returncode == 0 and report["healthy"], report
+    assert {f["code"] for f in report["findings"]} <= LEFTOVERS | {"raw-mismatch"}, report
+    result = cli(["doctor", "--no-repair", "--format", "json"], env)
+    assert result.returncode == 0 and json.loads(result.stdout)["findings"] == [], result.stdout
+    assert not list(corpus_dir.rglob(".*.tmp"))
+    assert not [p for p in index_dir.parent.iterdir() if ".building-" in p.name or ".old-" in p.name]
+
+
+def build_corpus(tmp_path: Path, documents: int, paragraphs: int = 4) -> tuple[Path, Path, list[str]]:
+    from searchdoc.pipeline import ingest_files
+
+    corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
+    ids = [f"kst-91{i:03d}-1" for i in range(documents)]
+    write_sources(tmp_path / "base", ids, 0, seed=1, paragraphs=paragraphs)
+    corpus = Corpus(corpus_dir)
+    corpus.documents_dir.mkdir(parents=True)
+    ingest_files(corpus, sorted((tmp_path / "base").glob("*.txt")))
+    index = Index(index_dir, corpus)
+    index.update()
+    index.close()
+    return corpus_dir, index_dir, ids
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill_during_ingest(tmp_path):
+    corpus_dir, index_dir, ids = build_corpus(tmp_path, 80)
+    env = searchdoc_env(corpus_dir, index_dir)
+    rng = random.Random(9001)
+
+    def batch(round_no: int) -> tuple[Path, dict[str, str]]:
+        """25 changed documents and 10 new ones, as files for one ingest command."""
+        wanted = rng.sample(ids, 25) + [f"kst-92{round_no:03d}-{j}" for j in range(1, 11)]
+        folder = tmp_path / f"batch-{round_no}"
+        written = write_sources(folder, wanted, version=round_no + 1, seed=2)
+        return folder, {doc_id: sha(data) for doc_id, data in written.items()}
+
+    folder, _ = batch(0)
+    full = timed_run(["ingest", *map(str, sorted(folder.glob("*.txt")))], env)
+    ids.extend(f"kst-92000-{j}" for j in range(1, 11))
+    kills = mid_write = cut_total = 0
+    attempted: dict[str, set[str]] = {}
+    for round_no, (delay, in_writing) in enumerate(kill_plan(rng, full, 2 * KILLS), start=1):
+        if kills >= KILLS:
+            break
+        folder, new = batch(round_no)
+        for doc_id, digest in new.items():
+            attempted.setdefault(doc_id, set()).add(digest)
+        trigger = modified_since(corpus_dir / "documents", time.time()) if in_writing else None
+        killed = run_and_kill(["ingest", *map(str, sorted(folder.glob("*.txt")))], env, delay, trigger)
+        kills += killed
+        cut = check_corpus(corpus_dir, attempted)
+        cut_total += len(cut)
+        corpus = Corpus(corpus_dir)
+        stored = [d for d in new if corpus.has(d) and corpus.load(d).provenance["sha256"] == new[d]]
+        mid_write += killed and 0 < len(stored) < len(new)
+        findings = doctor_findings(corpus_dir, index_dir)
+        assert findings <= LEFTOVERS | ({"raw-mismatch"} if cut else set()), findings
+        ids.extend(d for d in new if d not in ids and corpus.has(d))
+    print(f"ingest: full run {full:.2f} s, {kills} kills, {mid_write} mid-write, {cut_total} cut saves")
+    assert kills >= KILLS
+    assert mid_write >= 2, f"only {mid_write} of {kills} kills landed while documents were being stored"
+    assert_search_correct(corpus_dir, index_dir)
+    finish(corpus_dir, index_dir, env)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill_during_index_rebuild(tmp_path):
+    corpus_dir, index_dir, _ = build_corpus(tmp_path, 100)
+    env = searchdoc_env(corpus_dir, index_dir)
+    expected = expected_hits(corpus_dir)
+    rng = random.Random(9002)
+    full = timed_run(["index", "--rebuild"], env)
+    kills = mid_build = 0
+    for delay, in_writing in kill_plan(rng, full, 2 * KILLS):
+        if kills >= KILLS:
+            break
+        process = start(["index", "--rebuild"], env)
+        building = index_dir.parent / f".{index_dir.name}.building-{process.pid}"
+        try:
+            while in_writing and process.poll() is None and not building.exists():
+                time.sleep(0.002)
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            mid_build += building.exists()
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+        process.stderr.close()
+        status, _ = Index(index_dir, Corpus(corpus_dir)).staleness()
+        # The previous index stays whole, or (killed between the two renames) is missing and rebuilt.
+        assert status in ("fresh", "missing")
+        findings = doctor_findings(corpus_dir, index_dir)
+        assert findings <= LEFTOVERS | {"index-missing"}, findings
+        assert_search_correct(corpus_dir, index_dir)
+    assert kills >= KILLS
+    assert mid_build >= 3, f"only {mid_build} of {kills} kills landed during the build"
+    finish(corpus_dir, index_dir, env)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill_during_incremental_index(tmp_path):
+    corpus_dir, index_dir, ids = build_corpus(tmp_path, 80)
+    env = searchdoc_env(corpus_dir, index_dir)
+    corpus = Corpus(corpus_dir)
+    rng = random.Random(9003)
+    state = {"version": 1}
+
+    def change_corpus() -> None:
+        from searchdoc.pipeline import ingest_files
+
+        state["version"] += 1
+        chosen = rng.sample(ids, 30)
+        folder = tmp_path / f"changes-{state['version']}"
+        write_sources(folder, chosen, state["version"], seed=3, paragraphs=rng.randint(3, 6))
+        ingest_files(corpus, sorted(folder.glob("*.txt")))
+        gone = rng.choice([i for i in ids if i not in chosen])
+        corpus.remove(gone)
+        ids.remove(gone)
+
+    change_corpus()
+    full = timed_run(["index"], env)
+    kills = 0
+    for delay, in_writing in kill_plan(rng, full, 2 * KILLS):
+        if kills >= KILLS:
+            break
+        change_corpus()
+        trigger = modified_since(index_dir, time.time()) if in_writing else None
+        kills += run_and_kill(["index"], env, delay, trigger)
+        index = Index(index_dir, corpus)
+        assert index.staleness()[0] in ("fresh", "stale")
+        assert index.readable()
+        index.close()
+        assert doctor_findings(corpus_dir, index_dir) <= LEFTOVERS
+        assert_search_correct(corpus_dir, index_dir)
+    assert kills >= KILLS
+    finish(corpus_dir, index_dir, env)
+
+
+# --------------------------------------------------------------------------- crawl
+
+
+def kamerstuk_xml(doc_id: str, paragraphs: list[str]) -> bytes:
+    """A Kamerstuk in the shape of tests/data/official/kst-33694-12.xml, with other text."""
+    template = (OFFICIAL / "kst-33694-12.xml").read_text(encoding="utf-8")
+    body = "".join(f"<al>{text}</al>" for text in paragraphs)
+    head, _, rest = template.partition("<algemeen>")
+    _, _, tail = rest.partition("</algemeen>")
+    return (head.replace("kst-33694-12", doc_id) + f"<algemeen><vrije-tekst><tekst>{body}</tekst></vrije-tekst>"
+            + "</algemeen>" + tail).encode("utf-8")
+
+
+class Publications:
+    """Plays zoek.officielebekendmakingen.nl: the official fixtures plus generated Kamerstukken."""
+
+    def __init__(self, httpserver, generated: list[str]):
+        from werkzeug import Response
+
+        self.Response = Response
+        self.generated = generated
+        self.version = 0
+        self.files: dict[str, bytes] = {}
+        self.fail: int | None = None
+        self.requests = 0
+        for path in sorted(OFFICIAL.glob("*.metadata.xml")):
+            doc_id = path.name[: -len(".metadata.xml")]
+            self.files[f"/{doc_id}.xml"] = (OFFICIAL / f"{doc_id}.xml").read_bytes()
+            self.files[f"/{doc_id}/metadata.xml"] = path.read_bytes()
+        self.publish(1)
+        httpserver.expect_request(re.compile(r".*")).respond_with_handler(self.handle)
+        self.base = httpserver.url_for("/").rstrip("/")
+
+    @property
+    def official(self) -> list[str]:
+        return sorted(p.name[: -len(".metadata.xml")] for p in OFFICIAL.glob("*.metadata.xml"))
+
+    def publish(self, version: int) -> None:
+        """Every generated document gets new text; the official fixtures stay as they are."""
+        self.version = version
+        for i, doc_id in enumerate(self.generated):
+            rng = random.Random(f"crawl-{doc_id}-{version}")
+            text = document_text(rng, 4, marked=(i + version) % 3 == 0).split("\n\n")
+            self.files[f"/{doc_id}.xml"] = kamerstuk_xml(doc_id, [t.strip() for t in text])
+            meta = (OFFICIAL / "kst-33694-12.metadata.xml").read_text(encoding="utf-8")
+            self.files[f"/{doc_id}/metadata.xml"] = meta.replace("kst-33694-12", doc_id).encode("utf-8")
+
+    def handle(self, request):
+        self.requests += 1
+        if self.fail is not None:
+            return self.Response("storm", status=self.fail, headers={"Retry-After": "0"})
+        body = self.files.get(request.path)
+        if body is None:
+            return self.Response("<html><body><h1>404: Pagina niet gevonden</h1></body></html>", status=404,
+                                 content_type="text/html")
+        return self.Response(body, status=200, content_type="application/xml")
+
+    def env(self, corpus_dir: Path, index_dir: Path, cache: Path) -> dict[str, str]:
+        return searchdoc_env(
+            corpus_dir, index_dir, SEARCHDOC_OB_URL=self.base, SEARCHDOC_SRU_URL=self.base + "/sru",
+            SEARCHDOC_TK_URL=self.base + "/OData/v4/2.0",
+            SEARCHDOC_REPOSITORY_URL=self.base + "/frbr/officielepublicaties", SEARCHDOC_CACHE=str(cache),
+        )
+
+    def shas(self, doc_id: str) -> set[str]:
+        return {sha(self.files[f"/{doc_id}.xml"]), sha(self.files[f"/{doc_id}/metadata.xml"])}
+
+
+@pytest.fixture
+def publications(httpserver):
+    return Publications(httpserver, [f"kst-93{i:03d}-1" for i in range(40)])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill_during_crawl(tmp_path, publications):
+    corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
+    env = publications.env(corpus_dir, index_dir, tmp_path / "http-cache")
+    ids = publications.official + publications.generated
+    rng = random.Random(9004)
+    full = timed_run(["crawl", *ids], env)
+    kills = 0
+    attempted: dict[str, set[str]] = {}
+    for round_no, (delay, in_writing) in enumerate(kill_plan(rng, full, 2 * KILLS), start=2):
+        if kills >= KILLS:
+            break
+        publications.publish(round_no)
+        for doc_id in publications.generated:
+            attempted.setdefault(doc_id, set()).update(publications.shas(doc_id))
+        trigger = modified_since(corpus_dir / "documents", time.time()) if in_writing else None
+        kills += run_and_kill(["crawl", "--refresh", *ids], env, delay, trigger)
+        check_corpus(corpus_dir, attempted)
+        assert doctor_findings(corpus_dir, index_dir) <= LEFTOVERS | {"raw-mismatch", "index-missing"}
+        assert_search_correct(corpus_dir, index_dir)
+    assert kills >= KILLS
+    assert sorted(Corpus(corpus_dir).ids()) == sorted(ids)
+    finish(corpus_dir, index_dir, env)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_server_error_storm_during_refresh_leaves_documents_byte_identical(tmp_path, publications):
+    corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
+    env = publications.env(corpus_dir, index_dir, tmp_path / "http-cache")
+    ids = publications.official + publications.generated[:5]
+    assert cli(["crawl", *ids], env).returncode == 0
+    before = {p.relative_to(corpus_dir): p.read_bytes() for p in corpus_dir.rglob("*") if p.is_file()}
+    publications.publish(2)
+    for status in (500, 503, 429):
+        publications.fail = status
+        publications.requests = 0
+        result = cli(["crawl", "--refresh", *ids], env)
+        assert result.returncode == 1
+        assert result.stderr == "" or "Traceback" not in result.stderr
+        assert f"HTTP {status} after {settings.REQUEST_RETRIES} attempts" in result.stdout
+        # Every request was retried, but within the limit: attempts per document times documents at most.
+        assert publications.requests <= settings.REQUEST_RETRIES * len(ids) * 2
+        after = {p.relative_to(corpus_dir): p.read_bytes() for p in corpus_dir.rglob("*") if p.is_file()}
+        assert after == before
