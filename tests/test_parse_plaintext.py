@@ -170,6 +170,25 @@ def test_letter_signature(letter):
     assert letter.signature == "De Minister van Buitenlandse Zaken, S.A. Blok"
 
 
+def _summary(document: Document):
+    paragraphs = [(p.text, p.section, p.page, p.page_end, p.footnotes) for p in document.paragraphs]
+    return paragraphs, [(f.n, f.text, f.paragraph, f.offset) for f in document.footnotes], document.signature
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(lambda t: t.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(lambda t: re.sub(r"\n (?=\S)", "\n\f", t), id="formfeed-at-line-start"),
+        pytest.param(lambda t: re.sub(r"\n (?=\S)", "\n\f\n", t), id="formfeed-on-own-line"),
+        pytest.param(lambda t: "\n".join(line.rstrip() for line in t.split("\n")), id="no-trailing-spaces"),
+    ],
+)
+def test_letter_in_other_conventions_parses_the_same(letter, variant):
+    text = LETTER.read_text(encoding="utf-8")
+    assert _summary(parse_plaintext(variant(text), "kst-33694-45")) == _summary(letter)
+
+
 def test_letter_is_fast():
     text = LETTER.read_text(encoding="utf-8")
     parse_plaintext(text, "kst-33694-45")

@@ -549,7 +549,7 @@ def _dangling_function(block: list[_Line]) -> bool:
 def _signatures(lines: list[_Line], lexicon: _Lexicon | None) -> list[str] | None:
     """The signatures in ``lines`` ("De Minister van ..., Name"), or None if the lines are not one.
 
-    A signature is a function ending in a comma (at most three lines) followed by at most two
+    A signature is a function ending in a comma (a few lines at most) followed by at most two
     lines with a name; several may follow each other.
     """
     found: list[str] = []
@@ -560,7 +560,7 @@ def _signatures(lines: list[_Line], lexicon: _Lexicon | None) -> list[str] | Non
         end = start
         while not lines[end].text.endswith(","):
             end += 1
-            if end >= len(lines) or end - start >= 3:
+            if end >= len(lines) or end - start >= 6:
                 return None
         names_end = end + 1
         while names_end < len(lines) and not _SIGNATURE_FUNCTION.match(lines[names_end].text):
@@ -674,8 +674,10 @@ def _weigh_hyphen(left: str, right: str, lexicon: _Lexicon) -> tuple[bool, bool]
     lower_head = head.lower()
     if f"{lower_left}-{lower_right}" in lexicon.hyphenated or f"{lower_head}-{lower_right}" in lexicon.hyphenated:
         return True, True
-    if any(lower_right.startswith(seen) for seen in lexicon.partial.get(lower_head, ())):
-        return True, True
+    for seen in lexicon.partial.get(lower_head, ()):
+        # Either side may be a fragment: "toegepast-natuurwetens-" against "Toegepast-Natuurweten-".
+        if lower_right.startswith(seen) or (len(lower_right) >= 3 and seen.startswith(lower_right)):
+            return True, True
     if lower_left + lower_right in lexicon.plain:
         return False, True
     if head.isupper() and right.isupper():
