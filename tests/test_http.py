@@ -14,7 +14,8 @@ from searchdoc import __version__
 from searchdoc import settings as defaults
 from searchdoc.errors import FetchError, ForeignHostError, NotFoundError, OfflineError
 from searchdoc.settings import Settings
-from searchdoc.sources.http import HttpClient, is_soft_404, parse_retry_after, with_params
+from searchdoc.errorpages import is_soft_404
+from searchdoc.sources.http import HttpClient, parse_retry_after, with_params
 
 WALL_START = 1_700_000_000.0
 
@@ -216,14 +217,15 @@ def test_soft_404_page_with_status_200(httpserver, make_client):
 
 
 def test_soft_404_detector():
-    assert is_soft_404("https://x/y.html", SOFT_404_PAGE, "text/html")
-    assert is_soft_404("https://x/Errors/404.htm", b"", "")
-    assert is_soft_404("https://x/fout404.html?x=1", b"", "")
+    assert is_soft_404(SOFT_404_PAGE, "text/html", "https://x/y.html")
+    assert is_soft_404(b"", "", "https://x/Errors/404.htm")
+    assert is_soft_404(b"", "", "https://x/fout404.html?x=1")
     ordinary = b"<html><body><p>Nr. 404 van het dossier</p></body></html>"
-    assert not is_soft_404("https://x/kst-1-404.html", ordinary, "text/html")
+    assert not is_soft_404(ordinary, "text/html", "https://x/kst-1-404.html")
     # An XML publication that quotes the phrase is still a publication.
     xml = b"<officiele-publicatie><al>404: Pagina niet gevonden</al></officiele-publicatie>"
-    assert not is_soft_404("https://x/kst-1-2.xml", xml, "application/xml")
+    assert not is_soft_404(xml, "application/xml", "https://x/kst-1-2.xml")
+    assert not is_soft_404(xml, None, None)
 
 
 def test_redirect_to_error_page_is_not_found(httpserver, make_client):

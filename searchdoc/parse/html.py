@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from searchdoc import settings
+from searchdoc.errorpages import is_soft_404
 from searchdoc.errors import ParseError, UnsafeContentError
 from searchdoc.model import Document
 from searchdoc.parse.officialxml import (
@@ -43,7 +44,7 @@ from searchdoc.parse.officialxml import (
     ob_id_from_reference,
 )
 
-__all__ = ["is_soft_404", "parse_html"]
+__all__ = ["parse_html"]
 
 # Never text: code, styling, embedded objects and form controls.
 _DROP_TAGS = tuple(
@@ -79,30 +80,6 @@ _HEADING_CLASS = re.compile(r"^(?:kop|tussenkop|divisiekop\d*|\w+_kop|kop\d*)$",
 _NOTE_CLASS = {"noot", "voetnoot", "footnote"}
 _NOTE_CONTAINERS = "#noten, .noten, #voetnoten, .voetnoten, .tabelnoten, .footnotes, #footnotes"
 _MARKER_CLASS = re.compile(r"nootnum|noteref|footnote-?ref|nootref", re.IGNORECASE)
-_SOFT_404_TEXT = re.compile(
-    r"404\s*[:\-–]\s*pagina\s+niet\s+gevonden"
-    r"|pagina\s+die\s+u\s+zocht\s+(?:kon|kan)\s+niet\s+(?:worden\s+)?gevonden"
-    r"|<title>[^<]*pagina\s+niet\s+gevonden",
-    re.IGNORECASE,
-)
-_SOFT_404_URL = re.compile(r"errors/404\.htm|fout404", re.IGNORECASE)
-
-
-def is_soft_404(data: bytes, content_type: str | None, url: str | None) -> bool:
-    """True when an OB answer is really a "page not found" page (often sent with HTTP 200).
-
-    Recognised by the final URL (``Errors/404.htm``, ``fout404``) or, for anything that is
-    not a PDF, by the Dutch error texts "404: Pagina niet gevonden" / "De pagina die u zocht
-    kon niet worden gevonden" near the top of the page.
-    """
-    if url and _SOFT_404_URL.search(url):
-        return True
-    if not data:
-        return False
-    if (content_type and "pdf" in content_type.lower()) or data.lstrip()[:5] == b"%PDF-":
-        return False
-    head = data[:200_000].decode("utf-8", errors="replace")
-    return bool(_SOFT_404_TEXT.search(head))
 
 
 def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = None) -> Document:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from searchdoc import settings as defaults
+from searchdoc.errorpages import is_error_url, is_soft_404
 from searchdoc.errors import FetchError, ForeignHostError, NotFoundError, OfflineError
 
 logger = logging.getLogger(__name__)
@@ -31,9 +32,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CACHE_FILE = "http-cache.sqlite"
 
 # Unknown OB ids answer 200 with a Dutch error page, or redirect to one of these pages.
-_SOFT_404_TEXTS = ("404: pagina niet gevonden", "pagina die u zocht kon niet worden gevonden")
-_ERROR_PAGE_URL = re.compile(r"errors/404\.htm|fout404", re.IGNORECASE)
-_SNIFF_BYTES = 200_000
 
 
 @dataclass
@@ -76,20 +74,6 @@ def default_cache_dir(settings: defaults.Settings) -> Path:
     if settings.http_cache_dir is not None:
         return Path(settings.http_cache_dir)
     return Path(settings.index_dir).parent / "http-cache"
-
-
-def is_soft_404(url: str, content: bytes, content_type: str = "") -> bool:
-    """True for the error pages OB serves with status 200, or a URL of such a page."""
-    if _ERROR_PAGE_URL.search(url):
-        return True
-    head = content[:_SNIFF_BYTES]
-    looks_html = "html" in content_type.lower() or head.lstrip()[:15].lower().startswith(
-        (b"<!doctype html", b"<html")
-    )
-    if not looks_html:
-        return False
-    text = re.sub(r"\s+", " ", head.decode("utf-8", errors="replace")).lower()
-    return any(marker in text for marker in _SOFT_404_TEXTS)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -314,7 +298,7 @@ class HttpClient:
             if not location:
                 raise FetchError(f"{url}: redirect ({raw.status_code}) without a Location")
             target = urljoin(url, location)
-            if _ERROR_PAGE_URL.search(target):
+            if is_error_url(target):
                 raise NotFoundError(f"not found: {visited[0]} (redirected to an error page)")
             self.check_host(target)
             if target in visited:
@@ -382,7 +366,7 @@ class HttpClient:
             raise NotFoundError(f"not found: {url} (empty answer)")
         elif not 200 <= status < 300:
             raise FetchError(f"{url}: HTTP {status}")
-        elif is_soft_404(url, raw.content, content_type):
+        elif is_soft_404(raw.content, content_type, url):
             raise NotFoundError(f"not found: {url} (the service shows its 'page not found' page)")
         return Response(
             url=url,
