@@ -12,9 +12,9 @@ from werkzeug import Response as WResponse
 
 from searchdoc import __version__
 from searchdoc import settings as defaults
+from searchdoc.errorpages import is_soft_404
 from searchdoc.errors import FetchError, ForeignHostError, NotFoundError, OfflineError
 from searchdoc.settings import Settings
-from searchdoc.errorpages import is_soft_404
 from searchdoc.sources.http import HttpClient, parse_retry_after, with_params
 
 WALL_START = 1_700_000_000.0

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from searchdoc.errors import ParseError, UnsafeContentError
 from searchdoc.errorpages import is_soft_404
+from searchdoc.errors import ParseError, UnsafeContentError
 from searchdoc.parse.html import parse_html
 from searchdoc.parse.officialxml import parse_metadata_xml, parse_official_xml
 
