@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,398 @@ def build_schema():
     )
 
 
+# --------------------------------------------------------------------------- fast build
+
+#: Worker processes for a rebuild (None: one per available CPU).
+BUILD_PROCS: int | None = None
+#: Below this much corpus JSON a rebuild stays in-process: starting workers would cost more.
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+#: Postings a segment builder buffers (estimated MB) before it spills a sorted run to disk.
+BUILD_BUFFER_MB = 128
+#: Distinct words whose terms a tokenizer remembers; beyond it the word caches start afresh.
+WORD_CACHE_LIMIT = 250_000
+
+_WORD_TERMS: dict[str, dict[str, tuple[tuple[tuple[bytes, int], ...], int]]] = {"text": {}, "parts": {}}
+# The words of the last few texts: the text and parts fields get the same paragraph text.
+_RECENT_WORDS: dict[str, list[str]] = {}
+
+
+def _words(text: str) -> list[str]:
+    words = _RECENT_WORDS.get(text)
+    if words is None:
+        if len(_RECENT_WORDS) >= 4:
+            _RECENT_WORDS.clear()
+        words = _RECENT_WORDS[text] = [w for w, _, _ in analysis.tokenize(text)]
+    return words
+
+
+def _forget_words() -> None:
+    """Start the word caches afresh so a huge vocabulary cannot exhaust memory."""
+    for cache in _WORD_TERMS.values():
+        cache.clear()
+    _RECENT_WORDS.clear()
+    analysis.clear_caches()
+
+
+def _word_entry(chain: str, word: str) -> tuple[tuple[tuple[bytes, int], ...], int]:
+    """(term bytes, position offset) of each token of one word, and the positions it takes.
+
+    Both chains analyse word by word, so a text's tokens are its words' tokens shifted by the
+    positions the words before it take; the equivalence test holds the two to that.
+    """
+    cache = _WORD_TERMS[chain]
+    if len(cache) >= WORD_CACHE_LIMIT:
+        _forget_words()
+    tokens = analysis.part_tokens(word) if chain == "parts" else analysis.analyze(word)
+    entry = (tuple((t.term.encode("utf-8"), t.pos) for t in tokens), max((t.pos for t in tokens), default=-1) + 1)
+    cache[word] = entry
+    return entry
+
+
+def term_positions(chain: str, text: str) -> dict[bytes, list[int]]:
+    """Each term of ``text`` (UTF-8) with its positions in token order: what Whoosh's Positions
+    format collects from :class:`ChainTokenizer`, without a Token object per word.
+    """
+    cache = _WORD_TERMS[chain]
+    positions: dict[bytes, list[int]] = {}
+    pos = 0
+    for word in _words(text):
+        entry = cache.get(word)
+        if entry is None:
+            entry = _word_entry(chain, word)
+        terms, width = entry
+        for term, offset in terms:
+            found = positions.get(term)
+            if found is None:
+                positions[term] = [pos + offset]
+            else:
+                found.append(pos + offset)
+        pos += width
+    return positions
+
+
+class _Postings:
+    """One term's postings in a segment: docnums, weights, and the encoded values back to back."""
+
+    __slots__ = ("docs", "weights", "values", "sizes")
+
+    def __init__(self):
+        self.docs = array("I")
+        self.weights = array("d")
+        self.values = bytearray()
+        self.sizes = array("I")
+
+    def extend(self, other: _Postings) -> None:
+        self.docs.extend(other.docs)
+        self.weights.extend(other.weights)
+        self.values.extend(other.values)
+        self.sizes.extend(other.sizes)
+
+    def dump(self) -> tuple:
+        return self.docs.tobytes(), self.weights.tobytes(), bytes(self.values), self.sizes.tobytes()
+
+    @classmethod
+    def load(cls, data: tuple) -> _Postings:
+        postings = cls()
+        postings.docs.frombytes(data[0])
+        postings.weights.frombytes(data[1])
+        postings.values.extend(data[2])
+        postings.sizes.frombytes(data[3])
+        return postings
+
+
+class SegmentBuilder:
+    """Writes one Whoosh segment, the same files ``SegmentWriter`` writes, several times faster.
+
+    Whoosh's writer pays per posting: a Token per word, a tuple through a sorting pool, a
+    column lookup of the field length and a method call with type checks while writing. Here
+    the text fields' terms come from per-word caches (:func:`term_positions`), postings gather
+    per term in arrays (spilled to sorted runs past ``buffer_mb``), and each posting list is
+    written block by block through Whoosh's own postings writer, so the bytes on disk, the
+    block statistics and the term infos are Whoosh's.
+    """
+
+    def __init__(self, ix, run_dir: Path, buffer_mb: float = BUILD_BUFFER_MB):
+        from whoosh.codec.whoosh3 import W3Codec
+        from whoosh.util.numeric import byte_to_length, length_to_byte
+
+        self.schema = ix.schema
+        for name, fieldobj in self.schema.items():
+            if fieldobj.vector or fieldobj.separate_spelling():
+                raise ValueError(f"field {name!r}: term vectors and spelling fields are not supported here")
+        self.storage = ix.storage
+        # zlib level 1 instead of Whoosh's 3: as small on this data, faster to write.
+        self.codec = W3Codec(compression=1)
+        self.segment = self.codec.new_segment(self.storage, ix.indexname)
+        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        self.docnum = 0
+        self._limit = int(buffer_mb * 1024 * 1024)
+        self._size = 0
+        self._terms: dict[str, dict[bytes, _Postings]] = {}
+        self._lengths: dict[str, bytearray] = {}
+        self._runs: list[Path] = []
+        self._run_dir = Path(run_dir)
+        self._length_byte = length_to_byte
+        self._byte_length = [None] + [byte_to_length(b) for b in range(1, 256)]
+        self._fast = {}
+        for name, fieldobj in self.schema.items():
+            analyzer = fieldobj.analyzer
+            if isinstance(analyzer, ChainTokenizer) and type(fieldobj.format).__name__ == "Positions":
+                self._fast[name] = analyzer.chain
+        self._single: dict[int, bytes] = {}
+        self._memo: dict[tuple, tuple[list[tuple], int, int]] = {}
+
+    def _field_items(self, name: str, fieldobj, value) -> tuple[list[tuple], int, int]:
+        """(term bytes, frequency, weight, value bytes) of a field value, its field length and
+        about how many bytes its postings take in the buffer."""
+        chain = self._fast.get(name)
+        items = []
+        length = 0
+        if chain is not None:
+            fmt = fieldobj.format
+            boost = fmt.field_boost
+            single = self._single
+            for term, plist in term_positions(chain, value).items():
+                freq = len(plist)
+                if freq == 1:
+                    vbytes = single.get(plist[0])
+                    if vbytes is None:
+                        vbytes = single[plist[0]] = fmt.encode(plist)
+                else:
+                    vbytes = fmt.encode(plist)
+                length += freq
+                items.append((term, freq, freq * boost, vbytes))
+        else:
+            for tbytes, freq, weight, vbytes in fieldobj.index(value):
+                length += freq
+                items.append((tbytes, freq, weight, vbytes or b""))
+        size = sum(24 + len(item[3]) for item in items)
+        return items, (length if fieldobj.scorable else 0), size
+
+    def add(self, fields: dict) -> None:
+        """Add one document, as ``SegmentWriter.add_document(**fields)`` would."""
+        docnum = self.docnum
+        perdoc = self.perdoc
+        schema = self.schema
+        memo = self._memo
+        perdoc.start_doc(docnum)
+        try:
+            for name in sorted(fields):
+                if name.startswith("_"):
+                    continue
+                value = fields[name]
+                if value is None:
+                    continue
+                fieldobj = schema[name]
+                length = 0
+                if fieldobj.indexed:
+                    # Titles, sections, ids, dates and numbers repeat from paragraph to paragraph.
+                    key = (name, value)
+                    cached = memo.get(key) if not fieldobj.unique else None
+                    if cached is None:
+                        cached = self._field_items(name, fieldobj, value)
+                        if not fieldobj.unique:
+                            if len(memo) >= 20_000:
+                                memo.clear()
+                            memo[key] = cached
+                    items, length, size = cached
+                    terms = self._terms.get(name)
+                    if terms is None:
+                        terms = self._terms[name] = {}
+                    for term, _, weight, vbytes in items:
+                        postings = terms.get(term)
+                        if postings is None:
+                            postings = terms[term] = _Postings()
+                            size += 400 + len(term)
+                        postings.docs.append(docnum)
+                        postings.weights.append(weight)
+                        postings.values += vbytes
+                        postings.sizes.append(len(vbytes))
+                    self._size += size
+                    if length:
+                        lengths = self._lengths.get(name)
+                        if lengths is None:
+                            lengths = self._lengths[name] = bytearray()
+                        if len(lengths) < docnum:
+                            lengths.extend(bytes(docnum - len(lengths)))
+                        lengths.append(self._length_byte(length))
+                perdoc.add_field(name, fieldobj, value if fieldobj.stored else None, length)
+                column = fieldobj.column_type
+                if column:
+                    perdoc.add_column_value(name, column, fieldobj.to_column_value(value))
+        except BaseException:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self.docnum += 1
+        if self._size > self._limit:
+            self._spill()
+
+    def _sorted_items(self):
+        """(fieldname, term, postings) of the buffer in the order Whoosh writes them."""
+        for name in sorted(self._terms):
+            terms = self._terms[name]
+            for term in sorted(terms):
+                yield name, term, terms[term]
+
+    def _spill(self) -> None:
+        """Write the buffered postings as a sorted run and start an empty buffer."""
+        import pickle
+
+        self._run_dir.mkdir(parents=True, exist_ok=True)
+        path = self._run_dir / f"run-{os.getpid()}-{len(self._runs)}"
+        with open(path, "wb") as handle:
+            for name, term, postings in self._sorted_items():
+                pickle.dump((name, term, postings.dump()), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._runs.append(path)
+        self._terms = {}
+        self._size = 0
+
+    def _merged_items(self):
+        """All postings, per term in docnum order: runs come in docnum order, so they concatenate."""
+        import heapq
+        import pickle
+
+        if not self._runs:
+            yield from self._sorted_items()
+            return
+
+        def read(path: Path):
+            with open(path, "rb") as handle:
+                while True:
+                    try:
+                        name, term, data = pickle.load(handle)
+                    except EOFError:
+                        return
+                    yield name, term, _Postings.load(data)
+
+        sources = [read(path) for path in self._runs] + [self._sorted_items()]
+        current = None
+        for name, term, postings in heapq.merge(*sources, key=lambda item: (item[0], item[1])):
+            if current is not None and current[0] == name and current[1] == term:
+                current[2].extend(postings)
+                continue
+            if current is not None:
+                yield current
+            current = (name, term, postings)
+        if current is not None:
+            yield current
+
+    def finish(self):
+        """Write the postings, assemble the compound segment file and return the segment."""
+        self.perdoc.close()
+        fieldwriter = self.codec.field_writer(self.storage, self.segment)
+        field_name = None
+        lengths = None
+        for name, term, postings in self._merged_items():
+            if name != field_name:
+                if field_name is not None:
+                    fieldwriter.finish_field()
+                fieldobj = self.schema[name]
+                fieldwriter.start_field(name, fieldobj)
+                field_name = name
+                lengths = self._lengths.get(name) if fieldobj.scorable else None
+                has_values = fieldobj.format.fixed_value_size() != 0
+            fieldwriter.start_term(term)
+            self._write_postings(fieldwriter._postwriter, postings, lengths, has_values)
+            fieldwriter.finish_term()
+        if field_name is not None:
+            fieldwriter.finish_field()
+        fieldwriter.close()
+        self._terms = {}
+        for path in self._runs:
+            path.unlink()
+        if self._runs:
+            self._run_dir.rmdir()
+        self.segment.set_doc_count(self.docnum)
+        if self.segment.should_assemble():
+            self.segment.create_compound_file(self.storage)
+            self.segment.compound = True
+        return self.segment
+
+    def _write_postings(self, writer, postings: _Postings, lengths: bytearray | None, has_values: bool) -> None:
+        """Fill the postings writer's block buffer a block at a time, as ``add_posting`` would one
+        posting at a time; the last block is left for ``finish_term`` to write."""
+        docs, weights = postings.docs, postings.weights
+        values: list[bytes] = []
+        if has_values:
+            offset = 0
+            raw = bytes(postings.values)
+            for size in postings.sizes:
+                values.append(raw[offset:offset + size])
+                offset += size
+        limit = writer._blocklimit
+        total = len(docs)
+        byte_length = self._byte_length
+        for start in range(0, total, limit):
+            if start:
+                writer._write_block()
+            end = min(start + limit, total)
+            writer._ids = docs[start:end]
+            block_weights = weights[start:end]
+            writer._weights = array("f", block_weights)
+            writer._maxweight = max(0, max(block_weights))
+            # add_posting keeps only non-empty values.
+            writer._values = [v for v in values[start:end] if v] if has_values else []
+            if lengths is not None:
+                known = len(lengths)
+                found = [byte_length[lengths[d]] for d in writer._ids if d < known and lengths[d]]
+                writer._minlength = min(found) if found else None
+                writer._maxlength = max(found) if found else 0
+            else:
+                writer._minlength = None
+                writer._maxlength = 0
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _build_segment(index: Index, staging: Path, doc_ids: list[str], advance=None) -> tuple:
+    """Index ``doc_ids`` into one new segment of the index being built in ``staging``."""
+    ix = windex.open_dir(str(staging), indexname=INDEX_NAME)
+    builder = SegmentBuilder(ix, staging / f".runs-{os.getpid()}", BUILD_BUFFER_MB)
+    paragraphs = 0
+    for doc_id in doc_ids:
+        # A fresh Corpus per document: the shared one would keep every document in memory.
+        document = Corpus(index.corpus.root).load(doc_id)
+        for record in index.paragraph_records(document):
+            builder.add(record)
+            paragraphs += 1
+        if advance:
+            advance(1)
+    segment = builder.finish()
+    ix.close()
+    return segment, paragraphs
+
+
+def _segment_worker(index: Index, staging: Path, k: int, doc_ids: list[str], messages) -> None:
+    """Body of a build worker: one segment, progress and the result (or the error) on ``messages``."""
+    import pickle
+
+    try:
+        result = _build_segment(index, staging, doc_ids, lambda n: messages.put(("progress", k, n)))
+        messages.put(("done", k, result))
+    except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = SearchdocError(f"building the index failed: {exc.__class__.__name__}: {exc}")
+        messages.put(("error", k, exc))
+
+
+def _commit_segments(ix, segments: list) -> None:
+    """Make ``segments`` the index's content, in order, as a writer's commit would."""
+    from whoosh.index import TOC, clean_files
+
+    generation = ix.latest_generation() + 1
+    TOC(ix.schema, segments, generation).write(ix.storage, INDEX_NAME)
+    clean_files(ix.storage, INDEX_NAME, generation, segments)
+
+
 # --------------------------------------------------------------------------- state
 
 
@@ -148,6 +541,8 @@ class Index:
         self._ix = None
         self._searcher = None
         self._tagger = None
+        #: Worker processes for a rebuild; None picks by corpus size and CPUs.
+        self.build_procs: int | None = None
 
     # ---- state
     @property
@@ -258,7 +653,6 @@ class Index:
                     entry.unlink()
 
     def _rebuild(self, fingerprints, progress, reason) -> UpdateReport:
-
         report = UpdateReport(rebuilt=True, reason=reason)
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         staging = self.directory.with_name(f".{self.directory.name}.building-{os.getpid()}")
@@ -266,27 +660,100 @@ class Index:
         staging.mkdir(parents=True)
         try:
             ix = windex.create_in(str(staging), build_schema(), indexname=INDEX_NAME)
-            writer = ix.writer(limitmb=256)
-            try:
-                for doc_id in sorted(fingerprints):
-                    document = self.corpus.load(doc_id)
-                    for record in self.paragraph_records(document):
-                        writer.add_document(**record)
-                        report.paragraphs += 1
-                    report.added.append(doc_id)
-                    if progress:
-                        progress(1)
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
+            doc_ids = sorted(fingerprints)
+            chunks = self._plan_chunks(doc_ids)
+            if len(chunks) > 1:
+                segments, report.paragraphs = self._build_parallel(staging, chunks, progress)
+            else:
+                segments, report.paragraphs = [], 0
+                for chunk in chunks:
+                    segment, count = _build_segment(self, staging, chunk, progress)
+                    segments.append(segment)
+                    report.paragraphs += count
+            if segments:
+                _commit_segments(ix, segments)
             ix.close()
+            shutil.rmtree(staging / f"{INDEX_NAME}.tmp", ignore_errors=True)
+            report.added = doc_ids
             state = {**self._expected_header(), "docs": fingerprints}
             atomic_write(staging / STATE_FILE, json.dumps(state, indent=1).encode())
             self._swap_in(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return report
+
+    def _plan_chunks(self, doc_ids: list[str]) -> list[list[str]]:
+        """Consecutive runs of documents of about equal size, one per worker.
+
+        Consecutive, so the segments in order number the paragraphs exactly as one writer
+        adding the documents in id order would: ties in ranking break the same way.
+        """
+        if not doc_ids:
+            return []
+        sizes = []
+        for doc_id in doc_ids:
+            try:
+                sizes.append(self.corpus.json_path(doc_id).stat().st_size)
+            except OSError:
+                sizes.append(1)
+        total = sum(sizes)
+        procs = self.build_procs
+        if procs is None:
+            procs = 1 if total < PARALLEL_MIN_BYTES else (BUILD_PROCS or _available_cpus())
+        procs = max(1, min(procs, len(doc_ids)))
+        chunks: list[list[str]] = [[] for _ in range(procs)]
+        done = 0
+        for doc_id, size in zip(doc_ids, sizes):
+            chunks[min(procs - 1, done * procs // total)].append(doc_id)
+            done += size
+        return [chunk for chunk in chunks if chunk]
+
+    def _build_parallel(self, staging: Path, chunks: list[list[str]], progress) -> tuple[list, int]:
+        """Build one segment per chunk in worker processes; the segments in chunk order."""
+        import multiprocessing
+        import queue
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        # Load the language data and compile the taxonomy once, before forking: the workers share them.
+        self.tagger()
+        analysis.analyze("wapenbeheersingsconferentie")
+        light = Index(self.directory, Corpus(self.corpus.root), self.config)
+        light._tagger = self._tagger
+        messages = context.Queue()
+        workers = [
+            context.Process(target=_segment_worker, args=(light, staging, k, chunk, messages), daemon=True)
+            for k, chunk in enumerate(chunks)
+        ]
+        results: dict[int, tuple] = {}
+        try:
+            for worker in workers:
+                worker.start()
+            while len(results) < len(workers):
+                try:
+                    kind, k, payload = messages.get(timeout=0.5)
+                except queue.Empty:
+                    for k, worker in enumerate(workers):
+                        if k not in results and worker.exitcode not in (None, 0):
+                            raise SearchdocError(
+                                f"a process building the index stopped (exit code {worker.exitcode}, perhaps out of "
+                                "memory); run 'searchdoc index --rebuild' again"
+                            ) from None
+                    continue
+                if kind == "progress":
+                    if progress:
+                        progress(payload)
+                elif kind == "done":
+                    results[k] = payload
+                else:
+                    raise payload
+        finally:
+            for worker in workers:
+                if worker.is_alive() and len(results) < len(workers):
+                    worker.terminate()
+                worker.join()
+            messages.close()
+        return [results[k][0] for k in range(len(chunks))], sum(count for _, count in results.values())
 
     def _swap_in(self, staging: Path) -> None:
         """Replace the index folder by the freshly built one with two renames."""

@@ -1,0 +1,181 @@
+"""The optimised rebuild (segment builder, worker processes, spilled runs) writes the index a
+straightforward single Whoosh writer would: the same terms, postings, lengths, stored fields and
+the same query results."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from whoosh import index as windex
+
+from searchdoc import analysis
+from searchdoc import index as index_module
+from searchdoc.bench import generate_corpus
+from searchdoc.corpus import Corpus
+from searchdoc.index import INDEX_NAME, Index, build_schema, term_positions
+from searchdoc.model import Document, Footnote, Paragraph
+from searchdoc.pipeline import seed_corpus
+
+# Hyphens, apostrophes, accents, ligatures, digits, footnote markers, soft hyphens, full width.
+TRICKY = [
+    "Het INF-verdrag en de anti-drone-maatregelen van de VN-ontwapeningsorganen.",
+    "UAV's, risico’s en CEO`s: Geïntegreerde Buitenland- en Veiligheidsstrategie (GBVS).",
+    "De ﬁnanciële wapen\u00adbeheersing; killerrobots5 en drones12 boven Schiphol.",
+    "Ｆｕｌｌ width ＤＲＯＮＥＳ, café, naïef, coöperatie, 2018/19, nr. 264, 33 694.",
+    "wapensystemen wapensystemen wapensysteem autonome-wapensystemen autonome wapensystemen",
+    "'s-Gravenhage — «Capturing Technology» – e-mail, e.d., i.e. …",
+]
+QUERIES = [
+    ("drones", (), ()),
+    ("wapensystemen", (), ()),
+    ('"autonome wapensystemen"', (), ()),
+    ('"kunstmatige intelligentie"', (), ()),
+    ("cyber*", (), ()),
+    ("wapen* NOT drones", (), ()),
+    ("veiligheid OR ontwapening", (), ()),
+    ("controle", (), ("laws",)),
+    ("verdrag", ("kst-33694-45",), ()),
+    ("title:brief", (), ()),
+    ("section:inleiding", (), ()),
+    ("notes:kamerstuk", (), ()),
+    ("cites:kst-33694-12", (), ()),
+]
+
+
+def tricky_document() -> Document:
+    paragraphs = [Paragraph(i, text, "1. Tricky tekst", i, i, [1] if i == 2 else []) for i, text in enumerate(TRICKY, 1)]
+    return Document(id="kst-12345-6", kind="kamerstuk", title="Brief over INF-verdrag en UAV's", date="2019-03-01",
+                    dossier=["12345"], paragraphs=paragraphs,
+                    footnotes=[Footnote(1, "Kamerstuk 33 694, nr. 12; zie ook www.example.nl.", 2)])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Corpus:
+    root = tmp_path_factory.mktemp("equivalence") / "corpus"
+    generate_corpus(root, 120)
+    corpus = Corpus(root)
+    seed_corpus(corpus)
+    corpus.save(tricky_document())
+    return corpus
+
+
+def reference_build(corpus: Corpus, directory) -> None:
+    """The straightforward build: one Whoosh writer, add_document per paragraph, commit."""
+    directory.mkdir()
+    ix = windex.create_in(str(directory), build_schema(), indexname=INDEX_NAME)
+    helper = Index(directory, corpus)
+    writer = ix.writer()
+    for doc_id in corpus.ids():
+        for record in helper.paragraph_records(corpus.load(doc_id)):
+            writer.add_document(**record)
+    writer.commit()
+    ix.close()
+
+
+def optimised_build(corpus: Corpus, directory, procs: int) -> None:
+    index = Index(directory, corpus)
+    index.build_procs = procs
+    report = index.update(rebuild=True)
+    assert report.rebuilt and report.paragraphs == sum(len(corpus.load(d).paragraphs) for d in corpus.ids())
+    index.close()
+
+
+def snapshot(directory) -> dict:
+    """Everything a search can observe of an index, per field and term, in docnum order."""
+    ix = windex.open_dir(str(directory), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        schema = ix.schema
+        out = {"doc_count": reader.doc_count_all(), "stored": list(reader.all_stored_fields()), "fields": {}}
+        for name in schema.names():
+            if not schema[name].indexed:
+                continue
+            terms = {}
+            for term in reader.lexicon(name):
+                info = reader.term_info(name, term)
+                postings = reader.postings(name, term)
+                items = []
+                while postings.is_active():
+                    items.append((postings.id(), postings.weight(), postings.value()))
+                    postings.next()
+                terms[term] = (info.doc_frequency(), info.weight(), info.min_length(), info.max_length(),
+                               info.max_weight(), info.min_id(), info.max_id(), items)
+            lengths = [reader.doc_field_length(d, name) for d in range(reader.doc_count_all())]
+            out["fields"][name] = (terms, lengths, reader.field_length(name))
+    ix.close()
+    return out
+
+
+def results(directory, corpus: Corpus) -> list:
+    index = Index(directory, corpus)
+    found = []
+    for query, doc_ids, themes in QUERIES:
+        raw = index.run_query(query, doc_ids=doc_ids, themes=themes, limit=None)
+        found.append((query, raw.total, [(h.fields["key"], round(h.score, 9)) for h in raw.hits],
+                      {f: sorted(t) for f, t in raw.matched_terms.items()}, raw.theme_counts))
+    index.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory):
+    """The plain build's snapshot and query results, computed once."""
+    directory = tmp_path_factory.mktemp("reference") / "index"
+    reference_build(corpus, directory)
+    return snapshot(directory), results(directory, corpus)
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_optimised_index_equals_a_plain_whoosh_build(corpus, reference, tmp_path, procs):
+    expected, expected_results = reference
+    optimised_build(corpus, tmp_path / "index", procs)
+    actual = snapshot(tmp_path / "index")
+    assert actual["doc_count"] == expected["doc_count"]
+    assert actual["stored"] == expected["stored"]
+    assert actual["fields"].keys() == expected["fields"].keys()
+    for name in expected["fields"]:
+        assert actual["fields"][name] == expected["fields"][name], name
+    assert results(tmp_path / "index", corpus) == expected_results
+    ix = windex.open_dir(str(tmp_path / "index"), indexname=INDEX_NAME)
+    with ix.searcher() as searcher:
+        # One segment per worker, numbering the paragraphs in document order.
+        assert len(searcher.reader().leaf_readers()) == procs
+    ix.close()
+
+
+def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
+    # A buffer of a few kilobytes spills a sorted run every few paragraphs; the runs merge back.
+    monkeypatch.setattr(index_module, "BUILD_BUFFER_MB", 0.005)
+    optimised_build(corpus, tmp_path / "index", 2)
+    assert snapshot(tmp_path / "index") == reference[0]
+    assert not list((tmp_path / "index").glob(".runs-*")), "run files must not survive the build"
+
+
+@pytest.mark.parametrize("chain", ["text", "parts"])
+def test_term_positions_match_the_analysis_chain(chain, corpus):
+    texts = TRICKY + [p.text for d in corpus.ids()[:3] for p in corpus.load(d).paragraphs]
+    produce = analysis.part_tokens if chain == "parts" else analysis.analyze
+    for text in texts:
+        expected: dict[bytes, list[int]] = {}
+        for token in produce(text):
+            expected.setdefault(token.term.encode("utf-8"), []).append(token.pos)
+        assert term_positions(chain, text) == expected, text
+
+
+def test_incremental_update_after_a_parallel_build(corpus, tmp_path):
+    shutil.copytree(corpus.root, tmp_path / "corpus")
+    corpus = Corpus(tmp_path / "corpus")
+    index = Index(tmp_path / "index", corpus)
+    index.build_procs = 2
+    index.update(rebuild=True)
+    document = corpus.load("kst-12345-6")
+    document.paragraphs[0].text = "Een geheel nieuwe alinea over zwermdrones."
+    corpus.save(document)
+    report = index.update()
+    assert not report.rebuilt and report.updated == ["kst-12345-6"]
+    assert report.paragraphs == len(document.paragraphs)
+    hits = index.run_query("zwermdrones").hits
+    assert [h.fields["key"] for h in hits] == ["kst-12345-6#1"]
+    assert not index.run_query('"INF-verdrag en de anti-drone-maatregelen"').hits
+    index.close()
