@@ -479,7 +479,8 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
 @click.option("--context", "-c", type=click.IntRange(min=0, max=50), default=0, show_default=True,
               help="Paragraphs of context before and after each hit (md, csv, jsonl).")
 @click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Only search this document (repeatable).")
-@click.option("--theme", "themes", multiple=True, metavar="ID", help="Only paragraphs with this theme (repeatable: all must apply).")
+@click.option("--theme", "themes", multiple=True, metavar="ID",
+              help="Only paragraphs with this theme (repeatable: all must apply).")
 @click.option("--max-chars", type=click.IntRange(min=20), default=None, metavar="N",
               help="Keep at most N characters of each paragraph, around its first match; cuts are marked […].")
 @click.option("--excel", is_flag=True, help="CSV for Microsoft Excel: start the file with a UTF-8 byte-order mark.")
@@ -513,7 +514,7 @@ def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes,
                                 themes=list(themes))
     to_stdout = output == "-"
     if to_stdout:
-        target = exporting.stream_output(click.get_binary_stream("stdout"), bom=excel)
+        target = exporting.stream_output(sys.stdout, bom=excel)
     else:
         target = exporting.atomic_output(output, bom=excel)
     with target as stream, progress_bar(total=hits.total, desc="exporting", unit="hit") as advance:
