@@ -112,8 +112,9 @@ def check_max_chars(max_chars: int | None) -> None:
 def make_snippet(text: str, spans: list[tuple[int, int]] | None = None, max_chars: int | None = None) -> Snippet:
     """Keep ``text`` whole, or at most ``max_chars`` characters of it around the first match.
 
-    Cuts fall between words; the first matched word is always kept, even when it alone is
-    longer than ``max_chars``. Without matches the head of the paragraph is kept.
+    Cuts fall between words, unless that would lose more than half the room (a long unbroken
+    token such as a URL); the first matched word is always kept, even when it alone is longer
+    than ``max_chars``. Without matches the head of the paragraph is kept.
     """
     spans = list(spans or [])
     check_max_chars(max_chars)
@@ -127,8 +128,9 @@ def make_snippet(text: str, spans: list[tuple[int, int]] | None = None, max_char
         start = max(0, first_start - room // 2)
         end = min(len(text), start + max_chars)
         start = max(0, end - max_chars)
-        start = _cut_forward(text, start, first_start)
-        end = _cut_backward(text, end, first_end)
+        word_start, word_end = _cut_forward(text, start, first_start), _cut_backward(text, end, first_end)
+        if word_end - word_start >= max_chars // 2:
+            start, end = word_start, word_end
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -374,7 +376,19 @@ def reference_record(doc_id: str, document: Document | None = None, fmt: str = "
     ref = document_ref(document.id if document is not None else doc_id, document)
     if fmt == "ris":
         return "\r\n".join(ris_lines(ref)) + "\r\n"
-    return json.dumps([csl_item(ref)], ensure_ascii=False, indent=2) + "\n"
+    return csl_json([csl_item(ref)]) + "\n"
+
+
+_NUMBERS = re.compile(r"\[\n\s*(-?\d+(?:,\n\s*-?\d+)*)\n\s*\]")
+_NESTED = re.compile(r"\[\n\s*(\[[-\d, ]*\])\n\s*\]")
+
+
+def csl_json(data: Any) -> str:
+    """Indented JSON with date-parts on one line (``[[2019, 5, 13]]``). Only arrays that span
+    lines are joined, and JSON strings never hold a raw line break, so no text is touched."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    text = _NUMBERS.sub(lambda m: "[" + ", ".join(n.strip() for n in m.group(1).split(",")) + "]", text)
+    return _NESTED.sub(r"[\1]", text)
 
 
 # --------------------------------------------------------------------------- exporters
@@ -580,7 +594,7 @@ class CslJsonExporter(_ByDocument):
 
     def _write_item(self, ref: DocumentRef, notes: Iterator[str]) -> None:
         # The note is written piece by piece, so a document with many hits is never one string.
-        head = json.dumps(csl_item(ref), ensure_ascii=False, indent=2)
+        head = csl_json(csl_item(ref))
         head = "\n".join("  " + line for line in head.splitlines())
         self.stream.write(head[: -len("\n  }")] + ',\n    "note": "')
         for i, note in enumerate(notes):

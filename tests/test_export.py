@@ -152,6 +152,12 @@ def test_match_longer_than_the_limit_is_kept_whole():
     assert snippet.kept == "x" * 50 and snippet.trimmed
 
 
+def test_a_long_unbroken_token_is_cut_inside_rather_than_lost():
+    url = "https://example.org/" + "a" * 200
+    snippet = export.make_snippet(url, [], 40)
+    assert snippet.kept == url[:40] and snippet.text == url[:40] + " […]"
+
+
 def test_max_chars_below_the_minimum_is_refused():
     with pytest.raises(UsageError, match="--max-chars"):
         export.make_snippet("tekst", [], 5)
@@ -176,10 +182,12 @@ def test_snippet_invariants(words, seps, pick, max_chars):
     assert snippet.trimmed == (len(text) > max_chars and match != (0, len(text)))
     assert snippet.text.startswith("[…] ") == snippet.cut_start
     assert snippet.text.endswith(" […]") == snippet.cut_end
-    if snippet.cut_start and snippet.start != match[0]:
-        assert text[snippet.start - 1].isspace()
-    if snippet.cut_end and snippet.end != match[1]:
-        assert text[snippet.end].isspace()
+    if max_chars >= 4 * 15:  # words are at most 15 characters: cutting between them loses < half the room
+        if snippet.cut_start and snippet.start != match[0]:
+            assert text[snippet.start - 1].isspace()
+        if snippet.cut_end and snippet.end != match[1]:
+            assert text[snippet.end].isspace()
+    assert len(snippet.kept) >= min(max_chars // 2 - 4, len(text)) or snippet.kept == text[match[0]:match[1]]
 
 
 def test_context_keeps_the_side_next_to_the_hit():
@@ -556,3 +564,11 @@ def test_export_memory_does_not_grow_with_the_hits(big_index, tmp_path):
     assert len((tmp_path / "many" / "hits.jsonl").read_text(encoding="utf-8").splitlines()) == 10_000
     records = rispy.load(tmp_path / "many" / "hits.ris", encoding="utf-8")
     assert len(records) == 100 and all(len(r["notes"]) == 100 for r in records)
+
+
+def test_csl_json_layout_never_touches_text():
+    data = [{"id": "x", "type": "report", "issued": {"date-parts": [[2019, 5, 13]]},
+             "note": "a [\n  1,\n  2\n] b [[3]]"}]
+    text = export.csl_json(data)
+    assert '"date-parts": [[2019, 5, 13]]' in text
+    assert json.loads(text) == data
