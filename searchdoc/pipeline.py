@@ -213,10 +213,12 @@ def prepare_file(
         raise UsageError(f"--date {metadata['date']!r} is not a date in the form YYYY-MM-DD")
     try:
         document = parse_source(data, fmt, doc_id, metadata)
-    except (ParseError, InputFileError, UsageError):
+    except UsageError:
         raise
+    except ParseError as exc:  # a file the user gave us: bad input (exit 2), named in the message
+        raise InputFileError(f"{path}: {exc}") from None
     except Exception as exc:  # a parser bug or hostile input must not leave a traceback
-        raise ParseError(f"{path}: could not be parsed as {fmt} ({exc.__class__.__name__}: {exc})") from exc
+        raise InputFileError(f"{path}: could not be parsed as {fmt} ({exc.__class__.__name__}: {exc})") from exc
     if not document.paragraphs:
         raise InputFileError(f"{path}: no text paragraphs found in it")
     document.provenance = {"source": str(path.resolve()), "ingested": now_iso()}

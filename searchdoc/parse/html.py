@@ -98,6 +98,9 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
     if is_soft_404(data, "text/html", None):
         raise ParseError("the HTML page is a 'page not found' error page, not a publication")
     soup = BeautifulSoup(data, "lxml")
+    if _nesting_depth(soup, _MAX_DEPTH) > _MAX_DEPTH:
+        # The walker recurses per level; hostile nesting would take minutes, then overflow the stack.
+        raise UnsafeContentError(f"the HTML nests elements more than {_MAX_DEPTH} levels deep; refused")
     head = _head_metadata(soup)
     page_title = clean_text(soup.title.get_text()) if soup.title else ""
     permalink = _permalink_id(soup)
@@ -165,6 +168,23 @@ _DOCUMENT_FIELDS = frozenset(
     provenance metadata signature paragraphs footnotes
     """.split()
 )
+
+
+#: Deepest element nesting accepted; publication pages nest a few dozen levels.
+_MAX_DEPTH = 250
+
+
+def _nesting_depth(soup, limit: int) -> int:
+    """The element nesting depth of ``soup``, counted without recursion, stopping past ``limit``."""
+    deepest = 0
+    stack = [(soup, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in node.contents if child.name is not None)
+    return deepest
 
 
 def _tokens(element) -> list[str]:
