@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from searchdoc import settings as defaults
-from searchdoc.errors import FetchError, UsageError
+from searchdoc.errors import FetchError, ParseError, UsageError
 from searchdoc.sources.http import HttpClient
 from searchdoc.sources.officielebekendmakingen import check_id
 
@@ -65,23 +65,13 @@ def quote_term(value: str) -> str:
 
 
 def _parse_xml(content: bytes):
-    from lxml import etree
+    """The response's root element, through the same hardened loader as the document parsers."""
+    from searchdoc.parse.safexml import load_xml
 
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
     try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as exc:
-        raise FetchError(f"the SRU service did not answer with XML ({exc})") from None
-    if root is None:
-        raise FetchError("the SRU service sent an empty answer")
-    return root
+        return load_xml(content, what="the SRU answer")
+    except ParseError as exc:
+        raise FetchError(f"the SRU service did not answer with XML that can be used: {exc}") from None
 
 
 def _children(element, name: str) -> list:
