@@ -482,6 +482,38 @@ def _segment_worker(index: Index, staging: Path, k: int, doc_ids: list[str], mes
         messages.put(("error", k, exc))
 
 
+#: An update merges the segments of one size (a power of ten in documents) once there are this many.
+MERGE_FACTOR = 4
+
+
+def merge_small_segments(writer, segments: list) -> list:
+    """Merge policy for updates: small segments are merged once ``MERGE_FACTOR`` of them share a
+    size class, with every smaller one; the large segments of a rebuild are left alone.
+
+    Each update writes a segment of its own; Whoosh's MERGE_SMALL (whoosh-reloaded 2.7.5) merges
+    only segments smaller than a Fibonacci number, so updates of one document would pile up
+    segments and slow every search. Merging by size class keeps their number logarithmic while
+    an update rewrites only a few small segments.
+    """
+    from whoosh.reading import SegmentReader
+
+    def size_class(segment) -> int:
+        return len(str(max(1, segment.doc_count_all())))
+
+    counts: dict[int, int] = {}
+    for segment in segments:
+        counts[size_class(segment)] = counts.get(size_class(segment), 0) + 1
+    full = [size for size, count in sorted(counts.items()) if count >= MERGE_FACTOR]
+    if not full:
+        return segments
+    merged = [segment for segment in segments if size_class(segment) <= full[0]]
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [segment for segment in segments if size_class(segment) > full[0]]
+
+
 def _commit_segments(ix, segments: list) -> None:
     """Make ``segments`` the index's content, in order, as a writer's commit would."""
     from whoosh.index import TOC, clean_files
@@ -792,7 +824,7 @@ class Index:
                 (report.updated if doc_id in previous else report.added).append(doc_id)
                 if progress:
                     progress(1)
-            writer.commit()
+            writer.commit(mergetype=merge_small_segments)
         except (SearchdocError, KeyboardInterrupt, SystemExit):
             writer.cancel()
             raise

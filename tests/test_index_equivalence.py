@@ -179,3 +179,34 @@ def test_incremental_update_after_a_parallel_build(corpus, tmp_path):
     assert [h.fields["key"] for h in hits] == ["kst-12345-6#1"]
     assert not index.run_query('"INF-verdrag en de anti-drone-maatregelen"').hits
     index.close()
+
+
+def test_updates_merge_small_segments_instead_of_piling_them_up(corpus, tmp_path):
+    shutil.copytree(corpus.root, tmp_path / "corpus")
+    corpus = Corpus(tmp_path / "corpus")
+    index = Index(tmp_path / "index", corpus)
+    index.build_procs = 2
+    index.update(rebuild=True)
+    rebuilt = segment_sizes(tmp_path / "index")
+    updates = 2 * index_module.MERGE_FACTOR
+    for n in range(1, updates + 1):
+        corpus.save(Document(id=f"kst-777-{n}", kind="kamerstuk", paragraphs=[Paragraph(1, f"Alinea {n}: zwermdrones.")]))
+        assert index.update().added == [f"kst-777-{n}"]
+        index.close()
+        sizes = segment_sizes(tmp_path / "index")
+        assert sizes[:len(rebuilt)] == rebuilt, "the rebuild's segments are left alone"
+        small = sizes[len(rebuilt):]
+        assert sum(small) == n
+        # At most MERGE_FACTOR segments of a size class (here 1-9 documents): the next update merges them.
+        assert len(small) <= index_module.MERGE_FACTOR, sizes
+    keys = sorted(h.fields["key"] for h in index.run_query("zwermdrones", limit=None).hits)
+    assert keys == sorted(f"kst-777-{n}#1" for n in range(1, updates + 1))
+    index.close()
+
+
+def segment_sizes(directory) -> list[int]:
+    """Documents per segment, the order the segments are read in."""
+    ix = windex.open_dir(str(directory), indexname=INDEX_NAME)
+    sizes = [s.doc_count_all() for s in ix._segments()]
+    ix.close()
+    return sizes
