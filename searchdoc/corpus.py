@@ -47,7 +47,7 @@ def validate_id(doc_id: str) -> str:
     Ids become file names, so anything that could escape the corpus folder (``..``, slashes,
     absolute paths, odd Unicode) is refused here, once, for every caller.
     """
-    if not isinstance(doc_id, str) or not doc_id.isascii() or not _ID_PATTERN.match(doc_id):
+    if not isinstance(doc_id, str) or not doc_id.isascii() or not _ID_PATTERN.fullmatch(doc_id):
         shown = doc_id if isinstance(doc_id, str) else repr(doc_id)
         raise InvalidIdentifierError(
             f"{shown[:80]!r} is not a valid document id (expected e.g. kst-33694-45 or ah-tk-20182019-264)"

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 _FORMAT_BY_SUFFIX = {".txt": "text", ".text": "text", ".xml": "xml", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _RAW_EXT = {"text": "txt", "xml": "xml", "html": "html", "pdf": "pdf"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# UTF-16/32 text legitimately holds NUL bytes; it announces itself with a byte order mark.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 def now_iso() -> str:
@@ -204,6 +206,8 @@ def prepare_file(
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if fmt in ("xml", "html") and b"\x00" in data[:65536] and not data.startswith(_WIDE_BOMS):
+        raise InputFileError(f"{path}: the file is binary, not {fmt.upper()}")
     metadata = metadata_for_id(doc_id)
     if doc_id == settings.LETTER_ID:
         bundled = json.loads((settings.bundled_data_dir() / f"{settings.LETTER_ID}.meta.json").read_text("utf-8"))
