@@ -623,7 +623,13 @@ class Index:
         return self._tagger
 
     def theme_ids(self) -> list[str]:
-        return [theme.id for theme in self.tagger().taxonomy]
+        # Reading the taxonomy is enough: compiling a tagger stems every term, which a search
+        # starting cold would pay for nothing.
+        if self._tagger is not None:
+            return list(self._tagger.taxonomy.ids)
+        from searchdoc import themes
+
+        return list(themes.load_taxonomy(self.config.taxonomy_file if self.config else None).ids)
 
     def paragraph_records(self, document: Document) -> Iterable[dict]:
         """The Whoosh documents for one corpus document."""
