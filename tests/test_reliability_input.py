@@ -460,3 +460,39 @@ def test_crawl_refresh_under_network_faults_keeps_stored_documents(mode, tmp_pat
                             capture_output=True, text=True, timeout=120)
     assert healed.returncode == 0, healed.stdout + healed.stderr
     assert all("Versie 2 van de tekst" in Corpus(corpus_dir).load(i).paragraphs[0].text for i in ids)
+
+
+# --------------------------------------------------------------------------- supply chain
+
+
+def locked_packages() -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) from requirements/ci.lock (pip-compile --generate-hashes output)."""
+    text = (Path(__file__).resolve().parent.parent / "requirements" / "ci.lock").read_text(encoding="utf-8")
+    packages: dict[str, tuple[str, list[str]]] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", text):
+        match = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", block)
+        if match:
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            packages[name] = (match.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+    return packages
+
+
+def test_every_dependency_is_pinned_with_hashes_in_the_ci_lock():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
+    declared = [*pyproject["project"]["dependencies"], *pyproject["project"]["optional-dependencies"]["test"]]
+    locked = locked_packages()
+    assert locked and all(hashes for _, hashes in locked.values()), "every locked package needs a hash"
+    for line in declared:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate({"python_version": "3.11"}):
+            continue
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in locked, f"{requirement.name} is in pyproject.toml but not pinned in requirements/ci.lock"
+        version, _ = locked[name]
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"requirements/ci.lock pins {name}=={version}, outside pyproject.toml's {requirement.specifier}"
+        )
