@@ -31,7 +31,7 @@ from searchdoc import analysis, settings
 from searchdoc.corpus import Corpus, atomic_write, hold_lock
 from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError
 from searchdoc.model import Document
-from searchdoc.query import build_query, matched_terms
+from searchdoc.query import build_query, index_synonyms, matched_terms, parse, suggest
 
 log = logging.getLogger(__name__)
 
@@ -907,8 +907,9 @@ class Index:
                   limit: int | None = 10) -> RawResults:
         """Parse, rewrite and run a query; return scored paragraphs and what matched."""
 
-        query = build_query(query_text)
+        parse(query_text)  # a malformed query is a QueryError even when the index cannot be opened
         searcher = self.searcher()
+        query = build_query(query_text, self.synonyms(), searcher.reader())
         filters = []
         doc_ids = [d.lower() for d in doc_ids]
         if doc_ids:
@@ -957,6 +958,15 @@ class Index:
             docs = searcher.docs_for_query(wq.Term("themes", theme))
             counts[theme] = sum(1 for d in docs if restrict is None or d in restrict)
         return counts
+
+    def synonyms(self):
+        """The synonyms queries use: the bundled groups, the configured synonyms file and the
+        acronyms the indexed documents define ("Nationale Cyber Security Agenda (NCSA)")."""
+        return index_synonyms(self)
+
+    def suggest(self, query_text: str, total: int | None = None) -> str | None:
+        """A respelling of a query that finds few or no paragraphs, from the index's vocabulary."""
+        return suggest(query_text, self.searcher(), self.synonyms(), total)
 
     def vocabulary(self, fieldname: str = "text") -> Iterable[tuple[str, int]]:
         """(term, document frequency) pairs, for spelling suggestions."""

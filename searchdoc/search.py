@@ -154,6 +154,10 @@ def search(index, corpus: Corpus, query: str, limit: int | None = 10, context: i
     raw = index.run_query(query, doc_ids=doc_ids, themes=themes, limit=limit)
     hits = list(_hits(corpus, raw, context))
     result = SearchResult(query=query, total=raw.total, hits=hits, facets={"themes": raw.theme_counts})
+    from searchdoc.query import SUGGEST_BELOW
+
+    if raw.total < SUGGEST_BELOW:
+        result.suggestion = index.suggest(query, raw.total)
     return result
 
 
@@ -212,7 +216,7 @@ def stream_hits(index, corpus: Corpus, query: str, limit: int | None = None, con
     from whoosh import query as wq
 
     from searchdoc.errors import QueryError
-    from searchdoc.query import build_query, matched_terms
+    from searchdoc.query import build_query, matched_terms, parse
 
     doc_ids, themes = list(doc_ids), [t.lower() for t in themes]
     if limit is not None and limit < 1:
@@ -220,8 +224,9 @@ def stream_hits(index, corpus: Corpus, query: str, limit: int | None = None, con
     if context < 0:
         raise UsageError("--context must not be negative")
     validate_filters(corpus, doc_ids, themes, index.theme_ids())
-    parsed = build_query(query)
+    parse(query)  # a malformed query is a QueryError even when the index cannot be opened
     searcher = index.searcher()
+    parsed = build_query(query, index.synonyms(), searcher.reader())
     filters = [wq.Or([wq.Term("doc_id", d.lower()) for d in doc_ids])] if doc_ids else []
     filters += [wq.Term("themes", theme) for theme in themes]
     # Require keeps the scores of the query alone: the ranking of search(), without the set of
