@@ -380,28 +380,39 @@ def _memory_kb(pid: int) -> tuple[int, int]:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the memory of a process and all its descendants (build workers) a few times a second."""
+    """Samples the memory of a process and all its descendants (build workers) twice a second;
+    the process tree is re-read every few samples, since walking /proc costs more than reading
+    a few processes' memory."""
 
-    def __init__(self, pid: int, interval: float = 0.2):
+    def __init__(self, pid: int, interval: float = 0.5, rescan_every: int = 4):
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.pid, self.interval, self.rescan_every = pid, interval, rescan_every
         self.peak_rss_kb = self.peak_pss_kb = 0
         self.peak_processes = 0
         self._done = threading.Event()
 
+    def _tree(self) -> list[int]:
+        tree = _children_of()
+        pids, queue = [], [self.pid]
+        while queue:
+            pid = queue.pop()
+            pids.append(pid)
+            queue.extend(tree.get(pid, ()))
+        return pids
+
     def run(self) -> None:
+        if not Path("/proc/self/smaps_rollup").exists():
+            return
+        ticks = 0
+        pids: list[int] = []
         while not self._done.is_set():
-            if Path("/proc/self/smaps_rollup").exists():
-                tree = _children_of()
-                pids, queue = [], [self.pid]
-                while queue:
-                    pid = queue.pop()
-                    pids.append(pid)
-                    queue.extend(tree.get(pid, ()))
-                sizes = [_memory_kb(pid) for pid in pids]
-                self.peak_rss_kb = max(self.peak_rss_kb, sum(r for r, _ in sizes))
-                self.peak_pss_kb = max(self.peak_pss_kb, sum(p for _, p in sizes))
-                self.peak_processes = max(self.peak_processes, len(pids))
+            if ticks % self.rescan_every == 0:
+                pids = self._tree()
+            ticks += 1
+            sizes = [_memory_kb(pid) for pid in pids]
+            self.peak_rss_kb = max(self.peak_rss_kb, sum(r for r, _ in sizes))
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(p for _, p in sizes))
+            self.peak_processes = max(self.peak_processes, sum(1 for r, _ in sizes if r))
             self._done.wait(self.interval)
 
     def stop(self) -> None:

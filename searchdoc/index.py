@@ -107,6 +107,8 @@ BUILD_PROCS: int | None = None
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: Postings a segment builder buffers (estimated MB) before it spills a sorted run to disk.
 BUILD_BUFFER_MB = 128
+#: Longer field values (paragraph texts) are not memoised: they do not repeat.
+_MEMO_MAX_CHARS = 120
 #: Distinct words whose terms a tokenizer remembers; beyond it the word caches start afresh.
 WORD_CACHE_LIMIT = 250_000
 
@@ -267,6 +269,32 @@ class SegmentBuilder:
         size = sum(24 + len(item[3]) for item in items)
         return items, (length if fieldobj.scorable else 0), size
 
+    def _post_text(self, terms: dict, chain: str, fmt, value: str, docnum: int) -> tuple[int, int]:
+        """Post a long text (a paragraph: never repeated) straight from its term positions;
+        return its field length and about how many bytes its postings take."""
+        boost = fmt.field_boost
+        single = self._single
+        length = size = 0
+        for term, plist in term_positions(chain, value).items():
+            freq = len(plist)
+            if freq == 1:
+                vbytes = single.get(plist[0])
+                if vbytes is None:
+                    vbytes = single[plist[0]] = fmt.encode(plist)
+            else:
+                vbytes = fmt.encode(plist)
+            length += freq
+            postings = terms.get(term)
+            if postings is None:
+                postings = terms[term] = _Postings()
+                size += 400 + len(term)
+            postings.docs.append(docnum)
+            postings.weights.append(freq * boost)
+            postings.values += vbytes
+            postings.sizes.append(len(vbytes))
+            size += 24 + len(vbytes)
+        return length, size
+
     def add(self, fields: dict) -> None:
         """Add one document, as ``SegmentWriter.add_document(**fields)`` would."""
         docnum = self.docnum
@@ -284,29 +312,34 @@ class SegmentBuilder:
                 fieldobj = schema[name]
                 length = 0
                 if fieldobj.indexed:
-                    # Titles, sections, ids, dates and numbers repeat from paragraph to paragraph.
-                    key = (name, value)
-                    cached = memo.get(key) if not fieldobj.unique else None
-                    if cached is None:
-                        cached = self._field_items(name, fieldobj, value)
-                        if not fieldobj.unique:
-                            if len(memo) >= 20_000:
-                                memo.clear()
-                            memo[key] = cached
-                    items, length, size = cached
                     terms = self._terms.get(name)
                     if terms is None:
                         terms = self._terms[name] = {}
-                    for term, _, weight, vbytes in items:
-                        postings = terms.get(term)
-                        if postings is None:
-                            postings = terms[term] = _Postings()
-                            size += 400 + len(term)
-                        postings.docs.append(docnum)
-                        postings.weights.append(weight)
-                        postings.values += vbytes
-                        postings.sizes.append(len(vbytes))
-                    self._size += size
+                    chain = self._fast.get(name)
+                    if chain is not None and len(value) > _MEMO_MAX_CHARS:
+                        length, size = self._post_text(terms, chain, fieldobj.format, value, docnum)
+                        self._size += size
+                    else:
+                        # Titles, sections, ids, dates and numbers repeat from paragraph to paragraph.
+                        key = (name, value)
+                        cached = memo.get(key) if not fieldobj.unique else None
+                        if cached is None:
+                            cached = self._field_items(name, fieldobj, value)
+                            if not fieldobj.unique:
+                                if len(memo) >= 20_000:
+                                    memo.clear()
+                                memo[key] = cached
+                        items, length, size = cached
+                        for term, _, weight, vbytes in items:
+                            postings = terms.get(term)
+                            if postings is None:
+                                postings = terms[term] = _Postings()
+                                size += 400 + len(term)
+                            postings.docs.append(docnum)
+                            postings.weights.append(weight)
+                            postings.values += vbytes
+                            postings.sizes.append(len(vbytes))
+                        self._size += size
                     if length:
                         lengths = self._lengths.get(name)
                         if lengths is None:
