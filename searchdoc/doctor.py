@@ -332,6 +332,8 @@ def _check_index(config, corpus: Corpus, documents: dict[str, Document], report:
         if not repair:
             if status in ("stale", "incompatible"):
                 report.notes.append(f"the index is {status}; it updates itself on the next search")
+            elif status == "missing":
+                report.notes.append("there is no index (yet, or its build was interrupted); the next search builds it")
             return
         rebuild = status in ("missing", "incompatible") or wrong is None
         if wrong and not rebuild:
@@ -387,8 +389,6 @@ def _verify_index(index, documents: dict[str, Document], report: DoctorReport, r
     """Doc ids whose index entries are wrong; None when the index cannot be read at all."""
     status, fingerprints = index.staleness()
     if status == "missing":
-        if record:
-            report.add("index-missing", str(index.directory), "there is no index yet (or its build was interrupted)")
         return set()
     index.close()
     try:

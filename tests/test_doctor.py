@@ -160,15 +160,17 @@ def test_damaged_index_is_rebuilt(letter_env):
     assert len(keys_of(index_dir, corpus_dir)) == 30
 
 
-def test_missing_index_is_built(letter_env):
+def test_missing_index_is_a_note_and_is_built(letter_env):
     import shutil
 
     corpus_dir, index_dir = letter_env
     shutil.rmtree(index_dir)
     code, report = report_of("--no-repair")
-    assert code == 1 and codes(report) == {"index-missing"}
+    assert code == 0 and report["findings"] == [] and report["index_status"] == "missing"
+    assert report["notes"] == ["there is no index (yet, or its build was interrupted); the next search builds it"]
     code, report = report_of()
-    assert code == 0 and report["index_status"] == "fresh"
+    assert code == 0 and report["index_status"] == "fresh" and report["indexed"] == 30
+    assert report["notes"] == ["index rebuilt: 1 added, 0 re-indexed, 0 removed"]
 
 
 def test_stale_index_is_a_note_not_a_problem(letter_env, tmp_path):
