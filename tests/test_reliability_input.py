@@ -499,3 +499,43 @@ def test_every_dependency_is_pinned_with_hashes_in_the_ci_lock():
         assert requirement.specifier.contains(version, prereleases=True), (
             f"requirements/ci.lock pins {name}=={version}, outside pyproject.toml's {requirement.specifier}"
         )
+
+
+CRAWL_ESCAPES = ["../../etc/passwd", "/etc/passwd", "kst-1-1/../../x", "ｋｓｔ-1-1", "kst-1-1%2f..%2f", "file:///etc/passwd",
+                 "http://evil.example/kst-1-1.xml", "kst-33694-12/../../../x", "..", "kst-1-1\x00"]
+
+
+@pytest.mark.parametrize("bad", CRAWL_ESCAPES)
+def test_crawl_ids_that_could_escape_are_refused_before_any_request(bad, tmp_path, httpserver):
+    env = {"SEARCHDOC_CORPUS": str(tmp_path / "corpus"), "SEARCHDOC_INDEX": str(tmp_path / "index"),
+           "SEARCHDOC_OB_URL": httpserver.url_for("").rstrip("/"), "SEARCHDOC_DELAY": "0"}
+    result = CliRunner().invoke(cli, ["crawl", bad], env=env)
+    assert result.exit_code == 2, result.output
+    one_error_line(result.stderr)
+    assert httpserver.log == []
+    assert not (tmp_path / "corpus" / "documents").exists() or not os.listdir(tmp_path / "corpus" / "documents")
+
+
+@pytest.mark.slow
+def test_citations_in_fetched_documents_cannot_lead_outside(tmp_path, httpserver):
+    """A fetched document citing hostile ids: followed only as valid ids, stored only inside the corpus."""
+    from test_reliability_crash import kamerstuk_xml
+
+    hostile = kamerstuk_xml("kst-96000-1", [
+        'Zie <extref soort="document" doc="../../../etc/passwd" status="actief">hier</extref>.',
+        'En <extref soort="document" doc="/etc/passwd" status="actief">daar</extref> of kst-1-1/../../x.',
+        'Ook <extref soort="document" doc="kst-96000-2" status="actief">33 694, nr. 2</extref>.',
+    ])
+    httpserver.expect_request("/kst-96000-1.xml").respond_with_data(hostile, content_type="application/xml")
+    httpserver.expect_request(re.compile(r".*")).respond_with_data("", status=404)
+    env = {"SEARCHDOC_CORPUS": str(tmp_path / "corpus"), "SEARCHDOC_INDEX": str(tmp_path / "index"),
+           "SEARCHDOC_OB_URL": httpserver.url_for("").rstrip("/"), "SEARCHDOC_DELAY": "0",
+           "SEARCHDOC_CACHE": str(tmp_path / "cache")}
+    result = CliRunner().invoke(cli, ["crawl", "kst-96000-1", "--depth", "2"], env=env)
+    assert result.exit_code in (0, 1) and "Traceback" not in result.stderr, result.output
+    assert Corpus(tmp_path / "corpus").ids() == ["kst-96000-1"]
+    assert any(request.path.startswith("/kst-96000-2") for request, _ in httpserver.log), "citations were followed"
+    for request, _ in httpserver.log:
+        assert ".." not in request.path and "passwd" not in request.path, request.path
+    for path in tmp_path.rglob("*"):
+        assert ".." not in path.name and "passwd" not in path.name
