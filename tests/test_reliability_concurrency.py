@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -60,11 +61,17 @@ def test_second_index_waits_for_the_first_and_both_finish(tmp_path):
     env = searchdoc_env(corpus_dir, index_dir)
     first = start(["index", "--rebuild"], env)
     wait_for(building(index_dir, first), first)
-    second = start(["index", "--rebuild"], env)
+    # Freeze the first writer mid-build, so the second surely meets the lock however fast the machine.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = start(["index", "--rebuild"], env)
+        waited = second.stderr.readline()
+    finally:
+        first.send_signal(signal.SIGCONT)
     code2, out2, err2 = finish(second)
     code1, out1, err1 = finish(first)
     assert (code1, code2) == (0, 0), err1 + err2
-    assert f"{WAITING} the index" in err2
+    assert waited.startswith(f"{WAITING} the index"), waited
     assert out1.startswith("index rebuilt: 60 added") and out2.startswith("index rebuilt: 60 added")
     assert doctor_findings(corpus_dir, index_dir) == set()
     assert_search_correct(corpus_dir, index_dir)
@@ -78,9 +85,13 @@ def test_ingest_while_a_rebuild_runs(tmp_path):
     changed = write_sources(tmp_path / "changes", ids[:10] + ["kst-94000-1", "kst-94000-2"], version=7, seed=5)
     rebuild = start(["index", "--rebuild"], env)
     wait_for(building(index_dir, rebuild), rebuild)
-    ingest = start(["ingest", *map(str, sorted((tmp_path / "changes").glob("*.txt")))], env)
-    assert finish(ingest)[0] == 0
-    assert rebuild.poll() is None, "the ingest should have overlapped the rebuild"
+    rebuild.send_signal(signal.SIGSTOP)  # the ingest runs entirely inside the rebuild
+    try:
+        ingest = start(["ingest", *map(str, sorted((tmp_path / "changes").glob("*.txt")))], env)
+        code, out, err = finish(ingest)
+    finally:
+        rebuild.send_signal(signal.SIGCONT)
+    assert code == 0 and f"{WAITING}" not in err, err
     assert finish(rebuild)[0] == 0
     corpus = Corpus(corpus_dir)
     for doc_id in changed:
