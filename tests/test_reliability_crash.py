@@ -336,10 +336,12 @@ def test_kill_during_incremental_index(tmp_path):
         from searchdoc.pipeline import ingest_files
 
         state["version"] += 1
-        chosen = rng.sample(ids, 10)
+        added = f"kst-97{state['version']:03d}-1"
+        chosen = [*rng.sample(ids, 9), added]
         folder = tmp_path / f"changes-{state['version']}"
         write_sources(folder, chosen, state["version"], seed=3, paragraphs=rng.randint(3, 6))
         ingest_files(corpus, sorted(folder.glob("*.txt")))
+        ids.append(added)
         gone = rng.choice([i for i in ids if i not in chosen])
         corpus.remove(gone)
         ids.remove(gone)
@@ -487,3 +489,29 @@ def test_server_error_storm_during_refresh_leaves_documents_byte_identical(tmp_p
         assert publications.requests == settings.REQUEST_RETRIES * len(ids)
         after = {p.relative_to(corpus_dir): p.read_bytes() for p in corpus_dir.rglob("*") if p.is_file()}
         assert after == before
+
+
+def test_next_writers_remove_what_killed_ones_left(letter_env, tmp_path):
+    """Temporary files go with the next corpus writer; staging folders with the next index update."""
+    from click.testing import CliRunner
+
+    from searchdoc.cli import cli as searchdoc_cli
+
+    corpus_dir, index_dir = letter_env
+    leftovers = [corpus_dir / "documents" / ".kst-1-1.json.k1ll3d.tmp", corpus_dir / "raw" / ".kst-1-1.txt.k1ll3d.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half a document")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    staging = [index_dir.with_name(f".{index_dir.name}.{kind}-{int(dead.stdout)}") for kind in ("building", "old")]
+    for folder in staging:
+        folder.mkdir()
+        (folder / "_paragraphs_1.toc").write_bytes(b"partial")
+    state_tmp = index_dir / ".searchdoc-state.json.k1ll3d.tmp"
+    state_tmp.write_bytes(b"{")
+    source = tmp_path / "kst-33694-97.txt"
+    source.write_text("Een alinea over pelikanen.\n", encoding="utf-8")
+    assert CliRunner().invoke(searchdoc_cli, ["ingest", str(source)]).exit_code == 0
+    assert not any(path.exists() for path in leftovers)
+    assert all(folder.exists() for folder in staging)
+    assert CliRunner().invoke(searchdoc_cli, ["index"]).exit_code == 0
+    assert not any(folder.exists() for folder in staging) and not state_tmp.exists()
