@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import re
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -375,12 +374,14 @@ def _check_index_leftovers(index, report: DoctorReport) -> bool:
         for entry in sorted(parent.iterdir(), key=lambda p: p.name):
             match = pattern.match(entry.name)
             if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
-                report.add("index-leftover", str(entry), f"{entry} is a staging folder left by an interrupted index rebuild")
+                report.add("index-leftover", str(entry),
+                           f"{entry} is a staging folder left by an interrupted index rebuild")
                 found = True
     if index.directory.is_dir():
         for entry in index.directory.iterdir():
             if entry.is_file() and _TEMP_FILE.match(entry.name) and entry.name.startswith(".searchdoc-state"):
-                report.add("index-leftover", str(entry), f"{entry} is a temporary file left by an interrupted index update")
+                report.add("index-leftover", str(entry),
+                           f"{entry} is a temporary file left by an interrupted index update")
                 found = True
     return found
 
@@ -413,11 +414,14 @@ def _verify_index(index, documents: dict[str, Document], report: DoctorReport, r
         extra = present - expected
         doubled = [k for k in present & expected if counts[k] > 1]
         if missing:
-            messages.append(("index-missing-paragraphs", doc_id, f"{len(missing)} paragraph(s) of {doc_id} are not indexed"))
+            messages.append(("index-missing-paragraphs", doc_id,
+                             f"{len(missing)} paragraph(s) of {doc_id} are not indexed"))
         if extra:
-            messages.append(("index-orphans", doc_id, f"{len(extra)} index entries for paragraphs {doc_id} does not have"))
+            messages.append(("index-orphans", doc_id,
+                             f"{len(extra)} index entries for paragraphs {doc_id} does not have"))
         if doubled:
-            messages.append(("index-duplicates", doc_id, f"{len(doubled)} paragraph(s) of {doc_id} are indexed more than once"))
+            messages.append(("index-duplicates", doc_id,
+                             f"{len(doubled)} paragraph(s) of {doc_id} are indexed more than once"))
         if missing or extra or doubled:
             wrong.add(doc_id)
     for doc_id in sorted(indexed_ids - set(index.corpus.ids()) - set(state_docs)):

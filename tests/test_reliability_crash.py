@@ -164,7 +164,7 @@ def check_corpus(corpus_dir: Path, in_flight: dict[str, set[str]] | None = None)
                 continue
             actual = sha((corpus_dir / name).read_bytes())
             if actual != document.provenance[sha_key]:
-                assert actual in in_flight.get(document.id, set()), f"{name} matches neither its JSON nor the new version"
+                assert actual in in_flight.get(document.id, set()), f"{name} matches neither its JSON nor a new version"
                 cut.add(document.id)
     return cut
 
@@ -293,7 +293,6 @@ def test_kill_during_ingest(tmp_path):
 def test_kill_during_index_rebuild(tmp_path):
     corpus_dir, index_dir, _ = build_corpus(tmp_path, 60)
     env = searchdoc_env(corpus_dir, index_dir)
-    expected = expected_hits(corpus_dir)
     rng = random.Random(9002)
     full = timed_run(["index", "--rebuild"], env)
     kills = mid_build = 0

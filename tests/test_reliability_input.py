@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from searchdoc import settings
@@ -110,7 +111,8 @@ def test_cli_search_exits_0_or_2_with_one_line(letter_copy, text, fmt):
 
 @pytest.mark.parametrize("args", [
     ["search"], ["search", ""], ["search", "   "], ["search", '"open'], ["search", "onbekend:x"],
-    ["search", "drones", "--limit", "0"], ["search", "drones", "--context", "-1"], ["search", "drones", "--doc", "../x"],
+    ["search", "drones", "--limit", "0"], ["search", "drones", "--context", "-1"],
+    ["search", "drones", "--doc", "../x"],
     ["search", "drones", "--theme", "geen-thema"], ["search", "x" * 2000], ["search", "a\x00b"], ["show", "../../etc"],
     ["show", "kst-1-1/../../x"], ["search", "--bogus"], ["nocommand"],
 ])
@@ -124,7 +126,7 @@ def test_malformed_command_lines_give_exit_2_and_one_line(letter_env, args):
 
 
 def billion_laughs() -> bytes:
-    entities = "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     return f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY l0 "ha">{entities}]><d>&l9;</d>'.encode()
 
 
@@ -149,9 +151,9 @@ def external_dtd(url: str) -> bytes:
 
 
 def xinclude() -> bytes:
-    return ('<?xml version="1.0"?><officiele-publicatie xmlns:xi="http://www.w3.org/2001/XInclude">'
-            '<kamerstuk><al><xi:include href="file:///etc/passwd" parse="text"/></al></kamerstuk>'
-            "</officiele-publicatie>").encode()
+    return (b'<?xml version="1.0"?><officiele-publicatie xmlns:xi="http://www.w3.org/2001/XInclude">'
+            b'<kamerstuk><al><xi:include href="file:///etc/passwd" parse="text"/></al></kamerstuk>'
+            b"</officiele-publicatie>")
 
 
 def utf16_laughs() -> bytes:
@@ -276,7 +278,8 @@ def test_oversized_file_is_refused_before_it_is_read(letter_env, tmp_path):
     result = CliRunner().invoke(cli, ["ingest", str(path)])
     assert result.exit_code == 2
     line = one_error_line(result.stderr)
-    assert f"{settings.MAX_INGEST_BYTES + 1:,} bytes is larger than the {settings.MAX_INGEST_BYTES:,}-byte limit" in line
+    limit = settings.MAX_INGEST_BYTES
+    assert f"{limit + 1:,} bytes is larger than the {limit:,}-byte limit" in line
     assert not Corpus(letter_env[0]).has("kst-33694-99")
 
 
@@ -482,7 +485,6 @@ def locked_packages() -> dict[str, tuple[str, list[str]]]:
 
 def test_every_dependency_is_pinned_with_hashes_in_the_ci_lock():
     import tomllib
-
     from packaging.requirements import Requirement
 
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
