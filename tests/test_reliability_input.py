@@ -541,3 +541,25 @@ def test_citations_in_fetched_documents_cannot_lead_outside(tmp_path, httpserver
         assert ".." not in request.path and "passwd" not in request.path, request.path
     for path in tmp_path.rglob("*"):
         assert ".." not in path.name and "passwd" not in path.name
+
+
+def test_a_server_that_never_answers_in_time_is_retried_then_reported(tmp_path, httpserver):
+    from searchdoc.errors import FetchError
+    from searchdoc.sources.http import HttpClient
+
+    def slow(request):
+        from werkzeug import Response
+
+        time.sleep(0.5)
+        return Response("te laat", status=200)
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    base = httpserver.url_for("").rstrip("/")
+    config = settings.Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", ob_url=base, delay=0)
+    waits: list[float] = []
+    client = HttpClient(config, use_cache=False, trust_env=False, timeout=(1.0, 0.1), sleep=waits.append)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=rf"timed out after {settings.REQUEST_RETRIES} attempts"):
+        client.get(base + "/slow")
+    client.close()
+    assert len(waits) == settings.REQUEST_RETRIES - 1 and time.monotonic() - started < 10
