@@ -16,11 +16,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from searchdoc import settings
-from searchdoc.cli import cli
-from searchdoc.corpus import Corpus
-from searchdoc.index import Index
 from test_reliability_crash import (
     assert_search_correct,
     build_corpus,
@@ -28,6 +23,11 @@ from test_reliability_crash import (
     searchdoc_env,
     write_sources,
 )
+
+from searchdoc import settings
+from searchdoc.cli import cli
+from searchdoc.corpus import Corpus
+from searchdoc.index import Index
 
 WAITING = "waiting for another searchdoc process that is writing"
 
@@ -144,8 +144,9 @@ def test_writer_gives_up_with_exit_1_when_the_lock_stays_taken(letter_env, tmp_p
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_searches_keep_answering_during_rebuilds(tmp_path):
-    from searchdoc import search as searching
     from test_reliability_crash import MARKER, expected_hits
+
+    from searchdoc import search as searching
 
     corpus_dir, index_dir, _ = build_corpus(tmp_path, 40)
     env = searchdoc_env(corpus_dir, index_dir)
