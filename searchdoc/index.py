@@ -106,11 +106,11 @@ BUILD_PROCS: int | None = None
 #: Below this much corpus JSON a rebuild stays in-process: starting workers would cost more.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: Postings a segment builder buffers (estimated MB) before it spills a sorted run to disk.
-BUILD_BUFFER_MB = 128
+BUILD_BUFFER_MB = 96
 #: Longer field values (paragraph texts) are not memoised: they do not repeat.
 _MEMO_MAX_CHARS = 120
 #: Distinct words whose terms a tokenizer remembers; beyond it the word caches start afresh.
-WORD_CACHE_LIMIT = 250_000
+WORD_CACHE_LIMIT = 100_000
 
 _WORD_TERMS: dict[str, dict[str, tuple[tuple[tuple[bytes, int], ...], int]]] = {"text": {}, "parts": {}}
 # The words of the last few texts: the text and parts fields get the same paragraph text.
@@ -786,11 +786,10 @@ class Index:
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        # Load the language data and compile the taxonomy once, before forking: the workers share them.
-        self.tagger()
-        analysis.analyze("wapenbeheersingsconferentie")
+        # The workers load the language data themselves: loaded here before forking, it would
+        # not stay shared (reference counts write to every page a worker reads) and the parent's
+        # copy would only add to the memory in use.
         light = Index(self.directory, Corpus(self.corpus.root), self.config)
-        light._tagger = self._tagger
         messages = context.Queue()
         workers = [
             context.Process(target=_segment_worker, args=(light, staging, k, chunk, messages), daemon=True)
