@@ -670,6 +670,8 @@ def measure_incremental(corpus_dir: Path, index_dir: Path, stats: CorpusStats) -
     corpus.save(generate_document(gen, new_id, 99999, PARAGRAPHS_PER_DOCUMENT))
     added = run_child(_child_command("update", corpus_dir, index_dir), env)
     added.update(_child_json(added))
+    # Leave the corpus as generated, so that a later run with --workdir adds the document again.
+    corpus.remove(new_id)
     for step in (changed, added):
         for key in ("stdout", "stderr", "returncode"):
             step.pop(key, None)
@@ -755,6 +757,8 @@ def check_targets(report: dict) -> list[dict]:
             f"{baseline['seconds']:.1f} s ({baseline['cpu_seconds']:.0f} CPU-s, one process); CPU ratio "
             f"{cpu_ratio:.2f}. searchdoc indexes text, compound parts, notes, title and section with "
             "positions and tags themes, Whoosh one stopped, stemmed text field"))
+    # The incremental and query targets are set at 200,000 paragraphs; smaller runs only report.
+    at_target_size = report["paragraphs"] >= 200_000
     incremental = report.get("incremental")
     if incremental and build:
         worst = max(incremental["change"]["seconds"], incremental["add"]["seconds"])
@@ -764,8 +768,9 @@ def check_targets(report: dict) -> list[dict]:
                  and incremental["add"]["added"] == [incremental["added_document"]]
                  and not incremental["change"]["rebuilt"] and not incremental["add"]["rebuilt"])
         verdicts.append(Verdict(
-            f"incremental update < {INCREMENTAL_SHARE_TARGET:.0%} of a rebuild, nothing else re-indexed",
-            f"{share:.1%}", share < INCREMENTAL_SHARE_TARGET and exact,
+            f"incremental update < {INCREMENTAL_SHARE_TARGET:.0%} of a rebuild at 200,000 paragraphs, nothing else "
+            "re-indexed",
+            f"{share:.1%}", (share < INCREMENTAL_SHARE_TARGET if at_target_size else None) if exact else False,
             f"change {incremental['change']['seconds']:.2f} s, add {incremental['add']['seconds']:.2f} s (new "
             f"process each; in-process {incremental['change']['in_process_seconds']:.2f} s / "
             f"{incremental['add']['in_process_seconds']:.2f} s) vs rebuild {build['seconds']:.1f} s; re-indexed "
@@ -775,9 +780,10 @@ def check_targets(report: dict) -> list[dict]:
     if queries:
         overall = queries["overall"]
         verdicts.append(Verdict(
-            f"warm query p50 <= {QUERY_P50_TARGET_MS:g} ms and p95 <= {QUERY_P95_TARGET_MS:g} ms",
+            f"warm query p50 <= {QUERY_P50_TARGET_MS:g} ms and p95 <= {QUERY_P95_TARGET_MS:g} ms at 200,000 paragraphs",
             f"p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms",
-            overall["p50_ms"] <= QUERY_P50_TARGET_MS and overall["p95_ms"] <= QUERY_P95_TARGET_MS,
+            (overall["p50_ms"] <= QUERY_P50_TARGET_MS and overall["p95_ms"] <= QUERY_P95_TARGET_MS)
+            if at_target_size else None,
             "slowest type: " + max(((k, v["p95_ms"]) for k, v in queries["by_type"].items()),
                                    key=lambda kv: kv[1])[0]))
     cold = report.get("cold_search")
