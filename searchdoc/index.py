@@ -774,7 +774,7 @@ class Index:
         procs = max(1, min(procs, len(doc_ids)))
         chunks: list[list[str]] = [[] for _ in range(procs)]
         done = 0
-        for doc_id, size in zip(doc_ids, sizes):
+        for doc_id, size in zip(doc_ids, sizes, strict=True):
             chunks[min(procs - 1, done * procs // total)].append(doc_id)
             done += size
         return [chunk for chunk in chunks if chunk]

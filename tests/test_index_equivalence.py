@@ -44,7 +44,8 @@ QUERIES = [
 
 
 def tricky_document() -> Document:
-    paragraphs = [Paragraph(i, text, "1. Tricky tekst", i, i, [1] if i == 2 else []) for i, text in enumerate(TRICKY, 1)]
+    paragraphs = [Paragraph(i, text, "1. Tricky tekst", i, i, [1] if i == 2 else [])
+                  for i, text in enumerate(TRICKY, 1)]
     return Document(id="kst-12345-6", kind="kamerstuk", title="Brief over INF-verdrag en UAV's", date="2019-03-01",
                     dossier=["12345"], paragraphs=paragraphs,
                     footnotes=[Footnote(1, "Kamerstuk 33 694, nr. 12; zie ook www.example.nl.", 2)])
@@ -190,7 +191,8 @@ def test_updates_merge_small_segments_instead_of_piling_them_up(corpus, tmp_path
     rebuilt = segment_sizes(tmp_path / "index")
     updates = 2 * index_module.MERGE_FACTOR
     for n in range(1, updates + 1):
-        corpus.save(Document(id=f"kst-777-{n}", kind="kamerstuk", paragraphs=[Paragraph(1, f"Alinea {n}: zwermdrones.")]))
+        paragraphs = [Paragraph(1, f"Alinea {n}: zwermdrones.")]
+        corpus.save(Document(id=f"kst-777-{n}", kind="kamerstuk", paragraphs=paragraphs))
         assert index.update().added == [f"kst-777-{n}"]
         index.close()
         sizes = segment_sizes(tmp_path / "index")
