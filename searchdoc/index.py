@@ -17,7 +17,7 @@ import logging
 import os
 import shutil
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -899,10 +899,8 @@ class Index:
             searcher = self.searcher()
             reader = searcher.reader()
             for fieldname in ("doc_id", "text"):
-                for _ in zip(range(1), reader.lexicon(fieldname)):
-                    pass
-            for _ in zip(range(1), reader.all_stored_fields()):
-                pass
+                next(iter(reader.lexicon(fieldname)), None)
+            next(iter(reader.all_stored_fields()), None)
             return True
         except Exception:
             self.close()
@@ -958,6 +956,31 @@ class Index:
         theme_counts = self._theme_counts(results)
         return RawResults(total=len(results), hits=hits, matched_terms=matched, theme_counts=theme_counts)
 
+    def ranked_stream(self, query_text: str, doc_ids: Iterable[str] = (), themes: Iterable[str] = (),
+                      limit: int | None = None) -> RankedStream:
+        """Every match of a query, best first, without holding them all in memory (for export).
+
+        The (score, document number) pairs go to a private temporary SQLite file that sorts
+        them on disk; stored fields are read only as the consumer reaches each row.
+        """
+        parse(query_text)  # a malformed query is a QueryError even when the index cannot be opened
+        searcher = self.searcher()
+        parsed = build_query(query_text, self.synonyms(), searcher.reader())
+        filters = [wq.Or([wq.Term("doc_id", d.lower()) for d in doc_ids])] if doc_ids else []
+        filters += [wq.Term("themes", theme.lower()) for theme in themes]
+        # Require keeps the scores of the query alone: the ranking of run_query, without the set of
+        # every allowed document that Whoosh's filter= builds.
+        whole = wq.Require(parsed, wq.And(filters)) if filters else parsed
+        collector = _spooling_collector()
+        try:
+            searcher.search_with_collector(whole, collector)
+        except Exception as exc:
+            collector.close()
+            raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
+        total, ranked = collector.ranked(limit)
+        rows = ((searcher.stored_fields(docnum), score) for docnum, score in ranked)
+        return RankedStream(total, rows, matched_terms(parsed, searcher.reader()))
+
     def _theme_counts(self, results) -> dict[str, int]:
 
         docs = results.docs()
@@ -1006,6 +1029,67 @@ class Index:
         for term in reader.lexicon(fieldname):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
             yield word, reader.doc_frequency(fieldname, word)
+
+
+@dataclass
+class RankedStream:
+    total: int
+    rows: Iterator[tuple[dict, float]]
+    matched_terms: dict[str, set[str]]
+
+
+def _spooling_collector():
+    """A Whoosh collector that spools (score, docnum) to SQLite instead of keeping a list of
+    every match and a set of their numbers, as Whoosh's own collectors do."""
+    import sqlite3
+
+    from whoosh.collectors import ScoredCollector
+
+    class SpoolingCollector(ScoredCollector):
+        batch_size = 1000
+
+        def prepare(self, top_searcher, q, context):
+            super().prepare(top_searcher, q, context)
+            # An empty name is SQLite's private on-disk temporary database, deleted on close.
+            self.db = sqlite3.connect("", isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=OFF")
+            self.db.execute("PRAGMA synchronous=OFF")
+            self.db.execute("CREATE TABLE hit (score REAL, docnum INTEGER)")
+            self.db.execute("BEGIN")
+            self.batch: list[tuple[float, int]] = []
+            self.matched = 0
+
+        def _collect(self, global_docnum, score):
+            self.batch.append((score, global_docnum))
+            self.matched += 1
+            if len(self.batch) >= self.batch_size:
+                self._flush()
+            return 0 - score
+
+        def _flush(self) -> None:
+            self.db.executemany("INSERT INTO hit VALUES (?, ?)", self.batch)
+            self.batch.clear()
+
+        def ranked(self, limit: int | None) -> tuple[int, Iterator[tuple[int, float]]]:
+            """How many hits there will be, and (docnum, score) pairs best first."""
+            self._flush()
+            self.db.execute("COMMIT")
+            total = self.matched if limit is None else min(limit, self.matched)
+            return total, self._rows(total)
+
+        def _rows(self, total: int) -> Iterator[tuple[int, float]]:
+            try:
+                yield from self.db.execute(
+                    "SELECT docnum, score FROM hit ORDER BY score DESC, docnum LIMIT ?", (total,))
+            finally:
+                self.close()
+
+        def close(self) -> None:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+                self.db = None
+
+    return SpoolingCollector()
 
 
 @dataclass

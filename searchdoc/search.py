@@ -208,99 +208,23 @@ def stream_hits(index, corpus: Corpus, query: str, limit: int | None = None, con
                 doc_ids: Iterable[str] = (), themes: Iterable[str] = ()) -> HitStream:
     """Like :func:`search`, but lazily and in constant memory, for exports of any size.
 
-    ``Index.run_query`` keeps the stored fields of every hit; here the (score, document number)
-    pairs go to a private temporary SQLite file that sorts them on disk, and each paragraph is
-    read only when the consumer reaches it. The order is that of :func:`search`: score, then
-    index order.
+    ``Index.run_query`` keeps the stored fields of every hit; ``Index.ranked_stream`` spools the
+    ranking to disk instead, and each paragraph is read only when the consumer reaches it. The
+    order is that of :func:`search`: score, then index order.
     """
-    from whoosh import query as wq
-
-    from searchdoc.errors import QueryError
-    from searchdoc.query import build_query, matched_terms, parse
-
     doc_ids, themes = list(doc_ids), [t.lower() for t in themes]
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
     if context < 0:
         raise UsageError("--context must not be negative")
     validate_filters(corpus, doc_ids, themes, index.theme_ids())
-    parse(query)  # a malformed query is a QueryError even when the index cannot be opened
-    searcher = index.searcher()
-    parsed = build_query(query, index.synonyms(), searcher.reader())
-    filters = [wq.Or([wq.Term("doc_id", d.lower()) for d in doc_ids])] if doc_ids else []
-    filters += [wq.Term("themes", theme) for theme in themes]
-    # Require keeps the scores of the query alone: the ranking of search(), without the set of
-    # every allowed document that Whoosh's filter= builds.
-    whole = wq.Require(parsed, wq.And(filters)) if filters else parsed
-    collector = _spooling_collector()
-    try:
-        searcher.search_with_collector(whole, collector)
-    except Exception as exc:
-        collector.close()
-        raise QueryError(f"cannot run query {query!r}: {exc}") from None
-    total, ranked = collector.ranked(limit)
-    matched = matched_terms(parsed, searcher.reader())
-    return HitStream(query, total, _stream(searcher, corpus, ranked, matched, context))
+    ranked = index.ranked_stream(query, doc_ids=doc_ids, themes=themes, limit=limit)
+    return HitStream(query, ranked.total, _stream(corpus, ranked.rows, ranked.matched_terms, context))
 
 
-def _spooling_collector():
-    """A Whoosh collector that spools (score, docnum) to SQLite instead of keeping a list of
-    every match and a set of their numbers, as Whoosh's own collectors do."""
-    import sqlite3
-
-    from whoosh.collectors import ScoredCollector
-
-    class SpoolingCollector(ScoredCollector):
-        batch_size = 1000
-
-        def prepare(self, top_searcher, q, context):
-            super().prepare(top_searcher, q, context)
-            # An empty name is SQLite's private on-disk temporary database, deleted on close.
-            self.db = sqlite3.connect("", isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=OFF")
-            self.db.execute("PRAGMA synchronous=OFF")
-            self.db.execute("CREATE TABLE hit (score REAL, docnum INTEGER)")
-            self.db.execute("BEGIN")
-            self.batch: list[tuple[float, int]] = []
-            self.matched = 0
-
-        def _collect(self, global_docnum, score):
-            self.batch.append((score, global_docnum))
-            self.matched += 1
-            if len(self.batch) >= self.batch_size:
-                self._flush()
-            return 0 - score
-
-        def _flush(self) -> None:
-            self.db.executemany("INSERT INTO hit VALUES (?, ?)", self.batch)
-            self.batch.clear()
-
-        def ranked(self, limit: int | None) -> tuple[int, Iterator[tuple[int, float]]]:
-            """How many hits there will be, and (docnum, score) pairs best first."""
-            self._flush()
-            self.db.execute("COMMIT")
-            total = self.matched if limit is None else min(limit, self.matched)
-            return total, self._rows(total)
-
-        def _rows(self, total: int) -> Iterator[tuple[int, float]]:
-            try:
-                yield from self.db.execute(
-                    "SELECT docnum, score FROM hit ORDER BY score DESC, docnum LIMIT ?", (total,))
-            finally:
-                self.close()
-
-        def close(self) -> None:
-            if getattr(self, "db", None) is not None:
-                self.db.close()
-                self.db = None
-
-    return SpoolingCollector()
-
-
-def _stream(searcher, corpus: Corpus, ranked: Iterator[tuple[int, float]], matched, context: int) -> Iterator[Hit]:
+def _stream(corpus: Corpus, ranked: Iterator[tuple[dict, float]], matched, context: int) -> Iterator[Hit]:
     documents = _RecentDocuments(corpus)
-    for docnum, score in ranked:
-        stored = searcher.stored_fields(docnum)
+    for stored, score in ranked:
         document = documents.get(stored["doc_id"])
         paragraph = document.paragraph(stored["paragraph"])
         if paragraph is None:
