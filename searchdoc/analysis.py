@@ -710,15 +710,20 @@ class SynonymTable:
         come out as several terms, to be searched as a phrase on the ``text`` field.
         """
         words = _drop_joined_wholes(words)
-        out: list[list[str]] = []
-        seen = {tuple(words)}
-        for match in self._matches(words):
-            for alternative in match.alternatives:
-                candidate = list(words[: match.start]) + list(alternative) + list(words[match.end :])
-                if tuple(candidate) not in seen:
-                    seen.add(tuple(candidate))
-                    out.append(candidate)
-        return out
+        return substitute(words, self._matches(words))
+
+
+def substitute(words: list[str], matches: Iterable[SynonymMatch]) -> list[list[str]]:
+    """Each alternative of each match put in place of its span, without repeats or ``words`` itself."""
+    out: list[list[str]] = []
+    seen = {tuple(words)}
+    for match in matches:
+        for alternative in match.alternatives:
+            candidate = list(words[: match.start]) + list(alternative) + list(words[match.end :])
+            if tuple(candidate) not in seen:
+                seen.add(tuple(candidate))
+                out.append(candidate)
+    return out
 
 
 def bundled_synonyms_path() -> Path:

@@ -597,15 +597,7 @@ class Synonyms:
     def expansions(self, terms: list[str]) -> list[list[str]]:
         """Alternative term sequences for ``terms``: each replaces one matched span by another
         member of its group."""
-        out: list[list[str]] = []
-        seen = {tuple(terms)}
-        for match in self.matches(terms):
-            for alternative in match.alternatives:
-                candidate = list(terms[: match.start]) + list(alternative) + list(terms[match.end :])
-                if tuple(candidate) not in seen:
-                    seen.add(tuple(candidate))
-                    out.append(candidate)
-        return out
+        return analysis.substitute(terms, self.matches(terms))
 
 
 def _file_stamp(path: str | os.PathLike | None) -> tuple | None:
