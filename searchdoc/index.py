@@ -106,11 +106,11 @@ BUILD_PROCS: int | None = None
 #: Below this much corpus JSON a rebuild stays in-process: starting workers would cost more.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: Postings a segment builder buffers (estimated MB) before it spills a sorted run to disk.
-BUILD_BUFFER_MB = 96
+BUILD_BUFFER_MB = 64
 #: Longer field values (paragraph texts) are not memoised: they do not repeat.
 _MEMO_MAX_CHARS = 120
 #: Distinct words whose terms a tokenizer remembers; beyond it the word caches start afresh.
-WORD_CACHE_LIMIT = 100_000
+WORD_CACHE_LIMIT = 60_000
 
 _WORD_TERMS: dict[str, dict[str, tuple[tuple[tuple[bytes, int], ...], int]]] = {"text": {}, "parts": {}}
 # The words of the last few texts: the text and parts fields get the same paragraph text.
@@ -132,6 +132,11 @@ def _forget_words() -> None:
         cache.clear()
     _RECENT_WORDS.clear()
     analysis.clear_caches()
+    _FORGOTTEN[0] += 1
+
+
+# How often the word caches started afresh; a build then also renews its theme tagger's cache.
+_FORGOTTEN = [0]
 
 
 def _word_entry(chain: str, word: str) -> tuple[tuple[tuple[bytes, int], ...], int]:
@@ -326,7 +331,7 @@ class SegmentBuilder:
                         if cached is None:
                             cached = self._field_items(name, fieldobj, value)
                             if not fieldobj.unique:
-                                if len(memo) >= 20_000:
+                                if len(memo) >= 2_000:
                                     memo.clear()
                                 memo[key] = cached
                         items, length, size = cached
@@ -487,7 +492,11 @@ def _build_segment(index: Index, staging: Path, doc_ids: list[str], advance=None
     ix = windex.open_dir(str(staging), indexname=INDEX_NAME)
     builder = SegmentBuilder(ix, staging / f".runs-{os.getpid()}", BUILD_BUFFER_MB)
     paragraphs = 0
+    forgotten = _FORGOTTEN[0]
     for doc_id in doc_ids:
+        if _FORGOTTEN[0] != forgotten:
+            # The tagger caches every word it has seen: a new one starts empty.
+            forgotten, index._tagger = _FORGOTTEN[0], None
         # A fresh Corpus per document: the shared one would keep every document in memory.
         document = Corpus(index.corpus.root).load(doc_id)
         for record in index.paragraph_records(document):

@@ -37,6 +37,7 @@ def test_percentiles():
     assert figures == {"n": 100, "p50_ms": 51.0, "p95_ms": 96.0, "p99_ms": 100.0, "max_ms": 100.0}
 
 
+@pytest.mark.slow
 def test_smoke_run_reports_every_figure(tmp_path):
     out = tmp_path / "out"
     report = bench.run_benchmark(300, out, work=tmp_path / "work", query_repeats=1, process_repeats=1)
