@@ -31,7 +31,7 @@ from searchdoc import analysis, settings
 from searchdoc.corpus import Corpus, atomic_write, hold_lock
 from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError
 from searchdoc.model import Document
-from searchdoc.query import build_query, index_synonyms, matched_terms, parse, suggest
+from searchdoc.query import build_query, index_synonyms, matched_terms, matching_part, parse, suggest
 
 log = logging.getLogger(__name__)
 
@@ -615,6 +615,7 @@ class Index:
         self._ix = None
         self._searcher = None
         self._tagger = None
+        self._theme_docs = None
         #: Worker processes for a rebuild; None picks by corpus size and CPUs.
         self.build_procs: int | None = None
 
@@ -929,6 +930,7 @@ class Index:
         return self._searcher
 
     def close(self) -> None:
+        self._theme_docs = None
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
@@ -962,8 +964,13 @@ class Index:
             raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
         hits = [RawHit(dict(hit.fields()), hit.score) for hit in results]
         matched = matched_terms(query, searcher.reader())
-        theme_counts = self._theme_counts(results)
-        return RawResults(total=len(results), hits=hits, matched_terms=matched, theme_counts=theme_counts)
+        # One unscored pass over the query without its score-only boosters gives every match:
+        # the total and the theme facets both come from it (len(results) would run the whole
+        # query again).
+        docs = set(searcher.docs_for_query(matching_part(query)))
+        if filter_query is not None:
+            docs.intersection_update(searcher.docs_for_query(filter_query))
+        return RawResults(total=len(docs), hits=hits, matched_terms=matched, theme_counts=self._theme_counts(docs))
 
     def ranked_stream(self, query_text: str, doc_ids: Iterable[str] = (), themes: Iterable[str] = (),
                       limit: int | None = None) -> RankedStream:
@@ -990,19 +997,25 @@ class Index:
         rows = ((searcher.stored_fields(docnum), score) for docnum, score in ranked)
         return RankedStream(total, rows, matched_terms(parsed, searcher.reader()))
 
-    def _theme_counts(self, results) -> dict[str, int]:
-
-        docs = results.docs()
+    def _theme_counts(self, docs) -> dict[str, int]:
+        """How many of the matched paragraphs ``docs`` carry each theme."""
         if not docs:
             return {}
         counts = {}
-        searcher = self.searcher()
-        for theme in self.theme_ids():
-            theme_docs = set(searcher.docs_for_query(wq.Term("themes", theme)))
-            count = len(docs & theme_docs) if isinstance(docs, set) else sum(1 for d in docs if d in theme_docs)
+        for theme, theme_docs in self._theme_docsets().items():
+            count = len(theme_docs.intersection(docs))
             if count:
                 counts[theme] = count
         return counts
+
+    def _theme_docsets(self) -> dict[str, frozenset[int]]:
+        """Each theme's paragraphs, read once per open searcher (they change only with the index)."""
+        if self._theme_docs is None:
+            searcher = self.searcher()
+            self._theme_docs = {
+                theme: frozenset(searcher.docs_for_query(wq.Term("themes", theme))) for theme in self.theme_ids()
+            }
+        return self._theme_docs
 
     def citing_paragraphs(self, ids: Iterable[str]) -> list[tuple[str, int]]:
         """(doc_id, paragraph) of every indexed paragraph whose ``cites`` field holds one of ``ids``."""

@@ -1153,6 +1153,21 @@ def suggest(query_text: str, searcher, synonyms: Synonyms | None = None, total: 
     return suggestion
 
 
+def matching_part(q):
+    """The part of a rewritten query that decides *whether* a paragraph matches.
+
+    The optional boosters (exact phrase, proximity, section and title) only change scores, so
+    counting every match (the total, the theme facets) can skip them.
+    """
+    if isinstance(q, wq.AndMaybe):
+        return matching_part(q.a)
+    if isinstance(q, (wq.And, wq.Or)) and not isinstance(q, wq.DisjunctionMax):
+        return type(q)([matching_part(c) for c in q.subqueries], boost=q.boost)
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(matching_part(q.a), q.b)
+    return q
+
+
 def matched_terms(q, reader) -> dict[str, set[str]]:
     """Index terms the query can match, per field, for highlighting."""
     found: dict[str, set[str]] = {}

@@ -101,3 +101,16 @@ def test_highlight_marks_whole_words():
     text = "De inzet van onderwaterdrones en drones."
     spans = match_spans(text, {"text": set(terms("drones"))})
     assert mark(text, spans) == "De inzet van onderwaterdrones en **drones**."
+
+
+def test_total_and_facets_count_every_match(letter_index):
+    index, corpus = letter_index
+    for query, themes in (("drones", []), ("wapensystemen", ["laws"]), ('"betekenisvolle menselijke controle"', [])):
+        everything = search(index, corpus, query, limit=None, themes=themes)
+        top = search(index, corpus, query, limit=1, themes=themes)
+        assert top.total == everything.total == len(everything.hits)
+        expected = {}
+        for hit in everything.hits:
+            for theme in hit.themes:
+                expected[theme] = expected.get(theme, 0) + 1
+        assert top.facets["themes"] == expected
