@@ -680,28 +680,23 @@ class SynonymTable:
     def _matches(self, words: list[str]) -> list[SynonymMatch]:
         flat, owner = _flat_parts(words)
         found = []
-        for i in range(len(flat)):
-            if i > 0 and owner[i] == owner[i - 1]:
-                continue  # a span starts at a word boundary
-            for j in range(i + 1, min(len(flat), i + self._longest) + 1):
-                if j < len(flat) and owner[j] == owner[j - 1]:
-                    continue  # ... and ends at one
-                key = tuple(flat[i:j])
-                others = [
-                    (phrase, sequence)
-                    for g in sorted(self._index.get(key, ()))
-                    for phrase, sequence, member_key in self._members[g]
-                    if member_key != key
-                ]
-                if others:
-                    found.append(
-                        SynonymMatch(
-                            owner[i],
-                            owner[j - 1] + 1,
-                            tuple(sequence for _, sequence in others),
-                            tuple(phrase for phrase, _ in others),
-                        )
+        for i, j in word_aligned_spans(owner, self._longest):
+            key = tuple(flat[i:j])
+            others = [
+                (phrase, sequence)
+                for g in sorted(self._index.get(key, ()))
+                for phrase, sequence, member_key in self._members[g]
+                if member_key != key
+            ]
+            if others:
+                found.append(
+                    SynonymMatch(
+                        owner[i],
+                        owner[j - 1] + 1,
+                        tuple(sequence for _, sequence in others),
+                        tuple(phrase for phrase, _ in others),
                     )
+                )
         return found
 
     def expansions(self, words: list[str]) -> list[list[str]]:
@@ -711,6 +706,19 @@ class SynonymTable:
         """
         words = _drop_joined_wholes(words)
         return substitute(words, self._matches(words))
+
+
+def word_aligned_spans(owner: list[int], longest: int) -> Iterator[tuple[int, int]]:
+    """(i, j) slices of a flat part list that start and end at word boundaries (``owner[k]`` is
+    the word part ``k`` belongs to), at most ``longest`` parts long."""
+    n = len(owner)
+    for i in range(n):
+        if i > 0 and owner[i] == owner[i - 1]:
+            continue
+        for j in range(i + 1, min(n, i + longest) + 1):
+            if j < n and owner[j] == owner[j - 1]:
+                continue
+            yield i, j
 
 
 def substitute(words: list[str], matches: Iterable[SynonymMatch]) -> list[list[str]]:

@@ -566,32 +566,27 @@ class Synonyms:
     def _corpus_matches(self, terms: list[str]) -> list[analysis.SynonymMatch]:
         flat, owner = _flat_key(terms)
         found = []
-        for i in range(len(flat)):
-            if i > 0 and owner[i] == owner[i - 1]:
-                continue  # a span starts at a word boundary
-            for j in range(i + 1, min(len(flat), i + self._longest) + 1):
-                if j < len(flat) and owner[j] == owner[j - 1]:
-                    continue  # ... and ends at one
-                key = flat[i:j]
-                group = self._index.get(key)
-                if group is None:
+        for i, j in analysis.word_aligned_spans(owner, self._longest):
+            key = flat[i:j]
+            group = self._index.get(key)
+            if group is None:
+                continue
+            phrases: dict[tuple[str, ...], str] = {}
+            for phrase, member_key in self._groups[group]:
+                if member_key == key:
                     continue
-                phrases: dict[tuple[str, ...], str] = {}
-                for phrase, member_key in self._groups[group]:
-                    if member_key == key:
-                        continue
-                    sequence = tuple(analysis.phrase_terms(phrase))
-                    phrases.setdefault(sequence, phrase)
-                    # A member that is also in a table group brings that group along.
-                    for match in self.table.matches(list(sequence)):
-                        if match.start == 0 and match.end == len(sequence):
-                            for alternative, written in zip(match.alternatives, match.phrases, strict=False):
-                                if _flat_key(alternative)[0] != key:
-                                    phrases.setdefault(tuple(alternative), written)
-                if phrases:
-                    found.append(
-                        analysis.SynonymMatch(owner[i], owner[j - 1] + 1, tuple(phrases), tuple(phrases.values()))
-                    )
+                sequence = tuple(analysis.phrase_terms(phrase))
+                phrases.setdefault(sequence, phrase)
+                # A member that is also in a table group brings that group along.
+                for match in self.table.matches(list(sequence)):
+                    if match.start == 0 and match.end == len(sequence):
+                        for alternative, written in zip(match.alternatives, match.phrases, strict=False):
+                            if _flat_key(alternative)[0] != key:
+                                phrases.setdefault(tuple(alternative), written)
+            if phrases:
+                found.append(
+                    analysis.SynonymMatch(owner[i], owner[j - 1] + 1, tuple(phrases), tuple(phrases.values()))
+                )
         return found
 
     def expansions(self, terms: list[str]) -> list[list[str]]:
