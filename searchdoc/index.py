@@ -254,17 +254,8 @@ class SegmentBuilder:
         items = []
         length = 0
         if chain is not None:
-            fmt = fieldobj.format
-            boost = fmt.field_boost
-            single = self._single
-            for term, plist in term_positions(chain, value).items():
-                freq = len(plist)
-                if freq == 1:
-                    vbytes = single.get(plist[0])
-                    if vbytes is None:
-                        vbytes = single[plist[0]] = fmt.encode(plist)
-                else:
-                    vbytes = fmt.encode(plist)
+            boost = fieldobj.format.field_boost
+            for term, freq, vbytes in self._encoded_terms(chain, fieldobj.format, value):
                 length += freq
                 items.append((term, freq, freq * boost, vbytes))
         else:
@@ -274,20 +265,25 @@ class SegmentBuilder:
         size = sum(24 + len(item[3]) for item in items)
         return items, (length if fieldobj.scorable else 0), size
 
-    def _post_text(self, terms: dict, chain: str, fmt, value: str, docnum: int) -> tuple[int, int]:
-        """Post a long text (a paragraph: never repeated) straight from its term positions;
-        return its field length and about how many bytes its postings take."""
-        boost = fmt.field_boost
+    def _encoded_terms(self, chain: str, fmt, value: str):
+        """(term, frequency, encoded positions) of a text; one-position values are memoised,
+        since the same few small positions recur in every paragraph."""
         single = self._single
-        length = size = 0
         for term, plist in term_positions(chain, value).items():
-            freq = len(plist)
-            if freq == 1:
+            if len(plist) == 1:
                 vbytes = single.get(plist[0])
                 if vbytes is None:
                     vbytes = single[plist[0]] = fmt.encode(plist)
             else:
                 vbytes = fmt.encode(plist)
+            yield term, len(plist), vbytes
+
+    def _post_text(self, terms: dict, chain: str, fmt, value: str, docnum: int) -> tuple[int, int]:
+        """Post a long text (a paragraph: never repeated) straight from its term positions;
+        return its field length and about how many bytes its postings take."""
+        boost = fmt.field_boost
+        length = size = 0
+        for term, freq, vbytes in self._encoded_terms(chain, fmt, value):
             length += freq
             postings = terms.get(term)
             if postings is None:
