@@ -36,7 +36,7 @@ from searchdoc.query import build_query, index_synonyms, matched_terms, matching
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the meaning of a field changes: a different version forces a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "searchdoc-state.json"
 INDEX_NAME = "paragraphs"
 
@@ -177,24 +177,31 @@ def term_positions(chain: str, text: str) -> dict[bytes, list[int]]:
 
 
 class _Postings:
-    """One term's postings in a segment: docnums, weights, and the encoded values back to back."""
+    """One term's postings in a segment: docnums, weights, and the encoded values back to back;
+    for positional text fields also the raw positions (``counts`` per posting), which the
+    columnar postings (:mod:`searchdoc.columns`) need and Whoosh's encoding is too slow to decode."""
 
-    __slots__ = ("docs", "weights", "values", "sizes")
+    __slots__ = ("docs", "weights", "values", "sizes", "counts", "positions")
 
     def __init__(self):
         self.docs = array("I")
         self.weights = array("d")
         self.values = bytearray()
         self.sizes = array("I")
+        self.counts = array("I")
+        self.positions = array("I")
 
     def extend(self, other: _Postings) -> None:
         self.docs.extend(other.docs)
         self.weights.extend(other.weights)
         self.values.extend(other.values)
         self.sizes.extend(other.sizes)
+        self.counts.extend(other.counts)
+        self.positions.extend(other.positions)
 
     def dump(self) -> tuple:
-        return self.docs.tobytes(), self.weights.tobytes(), bytes(self.values), self.sizes.tobytes()
+        return (self.docs.tobytes(), self.weights.tobytes(), bytes(self.values), self.sizes.tobytes(),
+                self.counts.tobytes(), self.positions.tobytes())
 
     @classmethod
     def load(cls, data: tuple) -> _Postings:
@@ -203,6 +210,8 @@ class _Postings:
         postings.weights.frombytes(data[1])
         postings.values.extend(data[2])
         postings.sizes.frombytes(data[3])
+        postings.counts.frombytes(data[4])
+        postings.positions.frombytes(data[5])
         return postings
 
 
@@ -217,7 +226,7 @@ class SegmentBuilder:
     block statistics and the term infos are Whoosh's.
     """
 
-    def __init__(self, ix, run_dir: Path, buffer_mb: float = BUILD_BUFFER_MB):
+    def __init__(self, ix, run_dir: Path, buffer_mb: float = BUILD_BUFFER_MB, columns: bool = True):
         from whoosh.codec.whoosh3 import W3Codec
         from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -246,6 +255,7 @@ class SegmentBuilder:
                 self._fast[name] = analyzer.chain
         self._single: dict[int, bytes] = {}
         self._memo: dict[tuple, tuple[list[tuple], int, int]] = {}
+        self._columns = columns
 
     def _field_items(self, name: str, fieldobj, value) -> tuple[list[tuple], int, int]:
         """(term bytes, frequency, weight, value bytes) of a field value, its field length and
@@ -255,18 +265,18 @@ class SegmentBuilder:
         length = 0
         if chain is not None:
             boost = fieldobj.format.field_boost
-            for term, freq, vbytes in self._encoded_terms(chain, fieldobj.format, value):
-                length += freq
-                items.append((term, freq, freq * boost, vbytes))
+            for term, plist, vbytes in self._encoded_terms(chain, fieldobj.format, value):
+                length += len(plist)
+                items.append((term, len(plist), len(plist) * boost, vbytes, plist))
         else:
             for tbytes, freq, weight, vbytes in fieldobj.index(value):
                 length += freq
-                items.append((tbytes, freq, weight, vbytes or b""))
-        size = sum(24 + len(item[3]) for item in items)
+                items.append((tbytes, freq, weight, vbytes or b"", ()))
+        size = sum(32 + len(item[3]) + 4 * len(item[4]) for item in items)
         return items, (length if fieldobj.scorable else 0), size
 
     def _encoded_terms(self, chain: str, fmt, value: str):
-        """(term, frequency, encoded positions) of a text; one-position values are memoised,
+        """(term, positions, encoded positions) of a text; one-position values are memoised,
         since the same few small positions recur in every paragraph."""
         single = self._single
         for term, plist in term_positions(chain, value).items():
@@ -276,14 +286,15 @@ class SegmentBuilder:
                     vbytes = single[plist[0]] = fmt.encode(plist)
             else:
                 vbytes = fmt.encode(plist)
-            yield term, len(plist), vbytes
+            yield term, plist, vbytes
 
     def _post_text(self, terms: dict, chain: str, fmt, value: str, docnum: int) -> tuple[int, int]:
         """Post a long text (a paragraph: never repeated) straight from its term positions;
         return its field length and about how many bytes its postings take."""
         boost = fmt.field_boost
         length = size = 0
-        for term, freq, vbytes in self._encoded_terms(chain, fmt, value):
+        for term, plist, vbytes in self._encoded_terms(chain, fmt, value):
+            freq = len(plist)
             length += freq
             postings = terms.get(term)
             if postings is None:
@@ -293,7 +304,9 @@ class SegmentBuilder:
             postings.weights.append(freq * boost)
             postings.values += vbytes
             postings.sizes.append(len(vbytes))
-            size += 24 + len(vbytes)
+            postings.counts.append(freq)
+            postings.positions.extend(plist)
+            size += 32 + len(vbytes) + 4 * freq
         return length, size
 
     def add(self, fields: dict) -> None:
@@ -331,7 +344,7 @@ class SegmentBuilder:
                                     memo.clear()
                                 memo[key] = cached
                         items, length, size = cached
-                        for term, _, weight, vbytes in items:
+                        for term, _, weight, vbytes, plist in items:
                             postings = terms.get(term)
                             if postings is None:
                                 postings = terms[term] = _Postings()
@@ -340,6 +353,8 @@ class SegmentBuilder:
                             postings.weights.append(weight)
                             postings.values += vbytes
                             postings.sizes.append(len(vbytes))
+                            postings.counts.append(len(plist))
+                            postings.positions.extend(plist)
                         self._size += size
                     if length:
                         lengths = self._lengths.get(name)
@@ -414,9 +429,16 @@ class SegmentBuilder:
         """Write the postings, assemble the compound segment file and return the segment."""
         self.perdoc.close()
         fieldwriter = self.codec.field_writer(self.storage, self.segment)
+        columns = None
+        if self._columns:
+            from searchdoc.columns import ColumnWriter
+
+            columns = ColumnWriter(Path(self.storage.folder), self.segment.segment_id())
         field_name = None
         lengths = None
         for name, term, postings in self._merged_items():
+            if columns is not None:
+                columns.add(name, term, postings.docs, postings.weights, postings.counts, postings.positions)
             if name != field_name:
                 if field_name is not None:
                     fieldwriter.finish_field()
@@ -440,6 +462,9 @@ class SegmentBuilder:
         if self.segment.should_assemble():
             self.segment.create_compound_file(self.storage)
             self.segment.compound = True
+        if columns is not None:
+            # After the compound file: columns written earlier would be packed into it.
+            columns.finish(self.docnum, self._lengths)
         return self.segment
 
     def _write_postings(self, writer, postings: _Postings, lengths: bytearray | None, has_values: bool) -> None:
@@ -552,6 +577,24 @@ def merge_small_segments(writer, segments: list) -> list:
     return [segment for segment in segments if size_class(segment) > full[0]]
 
 
+def _add_missing_columns(directory: Path) -> None:
+    """Columnar postings for the segments Whoosh's writer made (updates and merges), which
+    SegmentBuilder did not write; read back from their Whoosh postings."""
+    from searchdoc.columns import has_columns, write_from_reader
+
+    ix = windex.open_dir(str(directory), indexname=INDEX_NAME)
+    try:
+        reader = ix.reader()
+        try:
+            for leaf, _ in reader.leaf_readers():
+                if not has_columns(directory, leaf.segment().segment_id()):
+                    write_from_reader(directory, leaf)
+        finally:
+            reader.close()
+    finally:
+        ix.close()
+
+
 def _commit_segments(ix, segments: list) -> None:
     """Make ``segments`` the index's content, in order, as a writer's commit would."""
     from whoosh.index import TOC, clean_files
@@ -612,6 +655,7 @@ class Index:
         self._searcher = None
         self._tagger = None
         self._theme_docs = None
+        self._executor = None
         #: Worker processes for a rebuild; None picks by corpus size and CPUs.
         self.build_procs: int | None = None
 
@@ -869,6 +913,7 @@ class Index:
                 if progress:
                     progress(1)
             writer.commit(mergetype=merge_small_segments)
+            _add_missing_columns(self.directory)
         except (SearchdocError, KeyboardInterrupt, SystemExit):
             writer.cancel()
             raise
@@ -907,6 +952,10 @@ class Index:
             for fieldname in ("doc_id", "text"):
                 next(iter(reader.lexicon(fieldname)), None)
             next(iter(reader.all_stored_fields()), None)
+            from searchdoc.columns import check_index
+
+            # Missing or damaged columns count as damage: the rebuild writes them again.
+            check_index(self.directory, reader)
             return True
         except Exception:
             self.close()
@@ -927,6 +976,7 @@ class Index:
 
     def close(self) -> None:
         self._theme_docs = None
+        self._executor = None
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
@@ -953,6 +1003,48 @@ class Index:
             filters.append(wq.Or([wq.Term("doc_id", d) for d in doc_ids]))
         for theme in themes:
             filters.append(wq.Term("themes", theme.lower()))
+        fast = self._run_columnar(query, filters, limit)
+        if fast is not None:
+            return fast
+        return self._run_whoosh(query, query_text, filters, limit)
+
+    def executor(self):
+        """The vectorised executor over this index's columns, or None when a segment's columns
+        are missing or damaged (queries then run through Whoosh)."""
+        if self._executor is None:
+            from searchdoc.columns import ColumnsError
+            from searchdoc.executor import Executor, Unsupported
+
+            try:
+                self._executor = Executor(self.searcher(), self.directory)
+            except (ColumnsError, Unsupported) as exc:
+                log.warning("searching without the columnar postings: %s", exc)
+                self._executor = False
+        return self._executor or None
+
+    def _run_columnar(self, query, filters: list, limit: int | None) -> RawResults | None:
+        """run_query through the vectorised executor; None when it cannot reproduce the query."""
+        executor = self.executor()
+        if executor is None:
+            return None
+        from searchdoc.executor import Unsupported
+
+        try:
+            ranked, docs = executor.search(query, matching_part(query), filters, limit)
+            theme_counts = executor.theme_counts(docs, self.theme_ids())
+        except Unsupported:
+            return None
+        except Exception as exc:  # damaged columns: Whoosh still answers correctly
+            log.warning("columnar query failed (%s); searching through Whoosh", exc.__class__.__name__)
+            return None
+        searcher = self.searcher()
+        hits = [RawHit(dict(searcher.stored_fields(docnum)), score) for docnum, score in ranked]
+        return RawResults(total=len(docs), hits=hits, matched_terms=matched_terms(query, searcher.reader()),
+                          theme_counts=theme_counts)
+
+    def _run_whoosh(self, query, query_text: str, filters: list, limit: int | None) -> RawResults:
+        """run_query through Whoosh's matchers: the reference the executor reproduces."""
+        searcher = self.searcher()
         filter_query = wq.And(filters) if filters else None
         try:
             results = searcher.search(query, limit=limit, filter=filter_query, terms=False)

@@ -1,0 +1,263 @@
+"""Columnar postings next to each Whoosh segment, for the vectorised query executor.
+
+Whoosh reads postings one at a time in Python, microseconds each; a query matching tens of
+thousands of paragraphs then takes seconds. Next to every segment this module keeps the same
+postings as flat arrays that numpy memory-maps: per term the document numbers, the weights as
+Whoosh stores them (float32), the positions, and per field the length bytes Whoosh scores with.
+
+Files of segment ``paragraphs_<id>`` (the name Whoosh's own clean-up keeps with the segment and
+deletes with it), all flat little-endian arrays except the JSON header ``.cols``, written last
+so that its presence means the set is complete:
+
+``.ckey``  S16   each term's first 16 bytes, sorted per field: binary search without a dict
+``.cterm`` u1    the terms' bytes back to back; ``.ctoff`` i8 their offsets (terms + 1)
+``.cpoff`` i8    each term's first posting (terms + 1); ``.cqoff`` i8 its first position
+``.cdoc``  u4    document numbers; ``.cwt`` f4 weights; ``.ccnt`` u4 positions per posting
+``.cpos``  u4    positions; ``.clen`` u1 one length byte per document, per scored field
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Bump when the files change meaning; a segment with another version counts as damaged.
+COLUMNS_VERSION = 1
+#: The fields the executor can read: the text fields and the ids and keywords filters use.
+COLUMN_FIELDS = frozenset(
+    {"cites", "date", "doc_id", "dossier", "kind", "notes", "parts", "section", "text", "themes", "title"})
+KEY_WIDTH = 16
+_ARRAYS = {
+    "ckey": f"S{KEY_WIDTH}", "cterm": "u1", "ctoff": "<i8", "cpoff": "<i8", "cqoff": "<i8",
+    "cdoc": "<u4", "cwt": "<f4", "ccnt": "<u4", "cpos": "<u4", "clen": "u1",
+}
+
+
+class ColumnsError(Exception):
+    """The columns of a segment are missing, incomplete or inconsistent."""
+
+
+def _path(directory: Path, segment_id: str, kind: str) -> Path:
+    return Path(directory) / f"{segment_id}.{kind}"
+
+
+class ColumnWriter:
+    """Streams one segment's postings to the column files, term by term in Whoosh's order
+    (field name, then term bytes), so memory stays bounded by the largest posting list."""
+
+    def __init__(self, directory: Path, segment_id: str):
+        self.directory = Path(directory)
+        self.segment_id = segment_id
+        self._files = {kind: open(self._tmp(kind), "wb") for kind in _ARRAYS if kind != "clen"}
+        self._fields: dict[str, list[int]] = {}
+        self._terms = self._postings = self._positions = self._term_bytes = 0
+        for kind in ("ctoff", "cpoff", "cqoff"):
+            self._files[kind].write(array("q", [0]).tobytes())
+
+    def _tmp(self, kind: str) -> Path:
+        # A dot name: Whoosh neither packs it into the compound file nor deletes it meanwhile.
+        return self.directory / f".{self.segment_id}.{kind}.tmp"
+
+    def add(self, fieldname: str, term: bytes, docs: array, weights, counts: array, positions: array) -> None:
+        """One term's postings: docnums, weights (stored as float32, as Whoosh does), and for
+        positional fields the number of positions per posting and the positions."""
+        if fieldname not in COLUMN_FIELDS:
+            return
+        span = self._fields.setdefault(fieldname, [self._terms, self._terms])
+        span[1] += 1
+        files = self._files
+        files["ckey"].write(term[:KEY_WIDTH].ljust(KEY_WIDTH, b"\0"))
+        files["cterm"].write(term)
+        self._term_bytes += len(term)
+        files["ctoff"].write(array("q", [self._term_bytes]).tobytes())
+        files["cdoc"].write(array("I", docs).tobytes())
+        files["cwt"].write(array("f", weights).tobytes())
+        if len(counts) != len(docs):
+            counts = array("I", bytes(4 * len(docs)))
+        files["ccnt"].write(array("I", counts).tobytes())
+        files["cpos"].write(array("I", positions).tobytes())
+        self._postings += len(docs)
+        self._positions += len(positions)
+        files["cpoff"].write(array("q", [self._postings]).tobytes())
+        files["cqoff"].write(array("q", [self._positions]).tobytes())
+        self._terms += 1
+
+    def finish(self, doc_count: int, lengths: dict[str, bytes | bytearray]) -> None:
+        """Write the length bytes and the header, and give the files their final names."""
+        names = sorted(n for n in lengths if n in COLUMN_FIELDS)
+        with open(self._tmp("clen"), "wb") as handle:
+            for name in names:
+                column = bytes(lengths[name][:doc_count])
+                handle.write(column + bytes(doc_count - len(column)))
+        for handle in self._files.values():
+            handle.close()
+        header = {
+            "version": COLUMNS_VERSION, "doc_count": doc_count, "terms": self._terms,
+            "postings": self._postings, "positions": self._positions, "term_bytes": self._term_bytes,
+            "fields": self._fields, "lengths": names,
+        }
+        for kind in _ARRAYS:
+            os.replace(self._tmp(kind), _path(self.directory, self.segment_id, kind))
+        tmp = self._tmp("cols")
+        tmp.write_text(json.dumps(header), encoding="utf-8")
+        os.replace(tmp, _path(self.directory, self.segment_id, "cols"))
+
+    def cancel(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        for kind in (*_ARRAYS, "cols"):
+            self._tmp(kind).unlink(missing_ok=True)
+
+
+def write_from_reader(directory: Path, reader) -> None:
+    """Columns for a segment Whoosh wrote itself (a merge, an incremental update), read back
+    through its postings. Slow per posting, but such segments are the small ones."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    segment = reader.segment()
+    writer = ColumnWriter(Path(directory), segment.segment_id())
+    try:
+        schema = reader.schema
+        lengths: dict[str, bytes] = {}
+        doc_count = reader.doc_count_all()
+        for name in sorted(COLUMN_FIELDS & set(schema.names())):
+            fieldobj = schema[name]
+            positional = fieldobj.format.supports("positions")
+            for term in reader.lexicon(name):
+                matcher = reader._terms.matcher(name, term, fieldobj.format)
+                docs, weights, counts, positions = array("I"), array("d"), array("I"), array("I")
+                while matcher.is_active():
+                    docs.append(matcher.id())
+                    weights.append(matcher.weight())
+                    if positional:
+                        found = matcher.value_as("positions")
+                        counts.append(len(found))
+                        positions.extend(found)
+                    matcher.next()
+                writer.add(name, term, docs, weights, counts, positions)
+            if fieldobj.scorable and reader._perdoc.has_column(_lenfield(name)):
+                column = reader._perdoc.column_reader(_lenfield(name), LENGTHS_COLUMN)
+                lengths[name] = bytes(column[d] for d in range(doc_count))
+        writer.finish(doc_count, lengths)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def has_columns(directory: Path, segment_id: str) -> bool:
+    return _path(directory, segment_id, "cols").exists()
+
+
+def check(directory: Path, segment_id: str, doc_count: int) -> tuple[dict, dict[str, int]]:
+    """The header of a segment's columns and each file's item count, after checking that every
+    file is there with the size the header gives (cheap: no numpy, no file read but the header);
+    raises ColumnsError."""
+    try:
+        header = json.loads(_path(directory, segment_id, "cols").read_text(encoding="utf-8"))
+        if header.get("version") != COLUMNS_VERSION or header["doc_count"] != doc_count:
+            raise ColumnsError(f"columns of {segment_id} are of another version or segment")
+        terms = header["terms"]
+        counts = {
+            "ckey": terms, "cterm": header["term_bytes"], "ctoff": terms + 1, "cpoff": terms + 1,
+            "cqoff": terms + 1, "cdoc": header["postings"], "cwt": header["postings"],
+            "ccnt": header["postings"], "cpos": header["positions"], "clen": doc_count * len(header["lengths"]),
+        }
+        sizes = {"ckey": KEY_WIDTH, "cterm": 1, "clen": 1, "cdoc": 4, "cwt": 4, "ccnt": 4, "cpos": 4}
+        for kind, count in counts.items():
+            path = _path(directory, segment_id, kind)
+            if path.stat().st_size != count * sizes.get(kind, 8):
+                raise ColumnsError(f"{path.name} has the wrong size")
+        for lo, hi in header["fields"].values():
+            if not 0 <= lo <= hi <= terms:
+                raise ColumnsError(f"columns of {segment_id}: bad term range")
+    except ColumnsError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ColumnsError(f"columns of {segment_id} cannot be read: {exc.__class__.__name__}") from None
+    return header, counts
+
+
+def check_index(directory: Path, reader) -> None:
+    """Check the columns of every segment of an open Whoosh reader; raises ColumnsError."""
+    for leaf, _ in reader.leaf_readers():
+        check(directory, leaf.segment().segment_id(), leaf.doc_count_all())
+
+
+@dataclass
+class SegmentColumns:
+    """The memory-mapped columns of one segment."""
+
+    doc_count: int
+    fields: dict[str, tuple[int, int]]
+    keys: object
+    term_bytes: object
+    term_offsets: object
+    posting_offsets: object
+    position_offsets: object
+    docs: object
+    weights: object
+    counts: object
+    positions: object
+    lengths: dict[str, object]
+
+    @classmethod
+    def open(cls, directory: Path, segment_id: str, doc_count: int) -> SegmentColumns:
+        """Map the files; raises ColumnsError when they are missing or do not fit together."""
+        import numpy as np
+
+        header, counts = check(directory, segment_id, doc_count)
+        arrays = {}
+        try:
+            for kind, dtype in _ARRAYS.items():
+                path = _path(directory, segment_id, kind)
+                dt = np.dtype(dtype)
+                arrays[kind] = np.memmap(path, dtype=dt, mode="r") if counts[kind] else np.empty(0, dt)
+        except (OSError, ValueError) as exc:
+            raise ColumnsError(f"columns of {segment_id} cannot be read: {exc.__class__.__name__}") from None
+        totals = {"ctoff": header["term_bytes"], "cpoff": header["postings"], "cqoff": header["positions"]}
+        for kind, total in totals.items():
+            if arrays[kind][0] != 0 or arrays[kind][-1] != total:
+                raise ColumnsError(f"columns of {segment_id}: inconsistent offsets")
+        fields = {name: (int(lo), int(hi)) for name, (lo, hi) in header["fields"].items()}
+        lengths = {name: arrays["clen"][k * doc_count:(k + 1) * doc_count] for k, name in enumerate(header["lengths"])}
+        return cls(doc_count, fields, arrays["ckey"], arrays["cterm"], arrays["ctoff"], arrays["cpoff"],
+                   arrays["cqoff"], arrays["cdoc"], arrays["cwt"], arrays["ccnt"], arrays["cpos"], lengths)
+
+    def _term(self, i: int) -> bytes:
+        return bytes(self.term_bytes[self.term_offsets[i]:self.term_offsets[i + 1]])
+
+    def term_index(self, fieldname: str, term: bytes) -> int:
+        """The number of ``term`` in ``fieldname``, or -1."""
+        span = self.fields.get(fieldname)
+        if span is None:
+            return -1
+        lo, hi = span
+        keys = self.keys[lo:hi]
+        key = term[:KEY_WIDTH]
+        first = int(keys.searchsorted(key, "left"))
+        last = int(keys.searchsorted(key, "right"))
+        for i in range(lo + first, lo + last):
+            if self._term(i) == term:
+                return i
+        return -1
+
+    def prefix_range(self, fieldname: str, prefix: bytes) -> list[int]:
+        """The numbers of the terms of ``fieldname`` that start with ``prefix``, in term order."""
+        span = self.fields.get(fieldname)
+        if span is None:
+            return []
+        lo, hi = span
+        keys = self.keys[lo:hi]
+        key = prefix[:KEY_WIDTH]
+        first = int(keys.searchsorted(key, "left"))
+        # UTF-8 never holds byte 0xff: every key with this prefix sorts below the padded one.
+        last = int(keys.searchsorted(key.ljust(KEY_WIDTH, b"\xff"), "right"))
+        if len(prefix) <= KEY_WIDTH:
+            return list(range(lo + first, lo + last))
+        return [i for i in range(lo + first, lo + last) if self._term(i).startswith(prefix)]
+
+    def term(self, i: int) -> bytes:
+        return self._term(i)

@@ -1,0 +1,438 @@
+"""A vectorised executor for the query trees ``searchdoc.query.build_query`` makes.
+
+Whoosh walks postings one document at a time in Python; with tens of thousands of matching
+paragraphs a query takes seconds. This executor evaluates the same tree with numpy over the
+columnar postings (:mod:`searchdoc.columns`), node by node as whole arrays of (document, score),
+and reproduces Whoosh's results exactly: BM25F as the searcher computes it (idf and average field
+lengths of the whole index, byte-encoded lengths, float32 weights), Phrase as Whoosh's SpanNear2,
+Prefix as Whoosh expands and scores it per segment, Tier, BestOf, Proximity, And, Or, AndMaybe,
+AndNot, Require and boosts; deleted documents never match. A node it does not know raises
+:class:`Unsupported`, and the caller runs the whole query through Whoosh instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+
+from searchdoc import query as sq
+from searchdoc.columns import COLUMN_FIELDS, SegmentColumns
+
+# Whoosh's MultiTerm ORs its expansions; Or picks a matcher by these (whoosh.query.compound.Or).
+_OR_TOO_MANY_CLAUSES = 1024
+_OR_SMALL_SEGMENT = 5000
+# (document, position) pairs as one sortable integer.
+_POS_SPAN = np.int64(1 << 32)
+
+
+class Unsupported(Exception):
+    """The query holds a node the executor does not reproduce."""
+
+
+@dataclass
+class _Segment:
+    columns: SegmentColumns
+    offset: int
+    doc_count: int
+    #: False for deleted documents; None when the segment has no deletions.
+    alive: np.ndarray | None
+
+
+def _empty():
+    return np.empty(0, np.int64), np.empty(0, np.float64)
+
+
+def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Sum in the order of Whoosh's binary matcher tree (make_binary_tree), so floats agree."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
+
+
+def _union(results: list[tuple[np.ndarray, np.ndarray]], reduce) -> tuple[np.ndarray, np.ndarray]:
+    """Documents in any result; each scored by ``reduce`` (a ufunc) over the results holding it."""
+    results = [r for r in results if len(r[0])]
+    if not results:
+        return _empty()
+    if len(results) == 1:
+        return results[0]
+    docs = np.concatenate([r[0] for r in results])
+    scores = np.concatenate([r[1] for r in results])
+    order = np.argsort(docs, kind="stable")
+    docs, scores = docs[order], scores[order]
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return docs[starts], reduce.reduceat(scores, starts)
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    common, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    return common, ia, ib
+
+
+class Executor:
+    """Runs queries over the columns of every segment of one open Whoosh searcher."""
+
+    def __init__(self, searcher, directory: Path):
+        from whoosh.scoring import BM25F
+        from whoosh.util.numeric import byte_to_length
+
+        weighting = searcher.weighting
+        if type(weighting) is not BM25F or weighting._field_B:
+            raise Unsupported("the searcher does not score by plain BM25F")
+        self.searcher = searcher
+        self.schema = searcher.schema
+        self.B, self.K1 = weighting.B, weighting.K1
+        self.segments: list[_Segment] = []
+        for reader, offset in searcher.reader().leaf_readers():
+            segment = reader.segment()
+            count = reader.doc_count_all()
+            columns = SegmentColumns.open(Path(directory), segment.segment_id(), count)
+            deleted = reader.deleted_docs_set if reader.has_deletions() else None
+            alive = None
+            if deleted:
+                alive = np.ones(count, bool)
+                alive[np.fromiter(deleted, np.int64, len(deleted))] = False
+            self.segments.append(_Segment(columns, offset, count, alive))
+        self.doc_count = sum(s.doc_count for s in self.segments)
+        self._length_table = np.array([byte_to_length(b) if b else 0 for b in range(256)], np.float64)
+        self._idf: dict[tuple[str, bytes], float] = {}
+        self._avgfl: dict[str, float] = {}
+        self._themes: tuple[list[str], np.ndarray] | None = None
+
+    # ---- statistics, as Whoosh's BM25FScorer takes them from the top-level searcher
+    def idf(self, fieldname: str, term: bytes) -> float:
+        key = (fieldname, term)
+        found = self._idf.get(key)
+        if found is None:
+            if len(self._idf) > 100_000:
+                self._idf.clear()
+            found = self._idf[key] = self.searcher.idf(fieldname, term)
+        return found
+
+    def avgfl(self, fieldname: str) -> float:
+        found = self._avgfl.get(fieldname)
+        if found is None:
+            found = self._avgfl[fieldname] = self.searcher.avg_field_length(fieldname) or 1
+        return found
+
+    # ---- leaves
+    def _postings(self, seg: _Segment, i: int) -> tuple[np.ndarray, np.ndarray]:
+        cols = seg.columns
+        lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
+        docs = cols.docs[lo:hi].astype(np.int64)
+        weights = cols.weights[lo:hi].astype(np.float64)
+        if seg.alive is not None:
+            keep = seg.alive[docs]
+            docs, weights = docs[keep], weights[keep]
+        return docs, weights
+
+    def _positions(self, seg: _Segment, i: int) -> np.ndarray:
+        """(document, position) keys of a term, sorted; deleted documents left out."""
+        cols = seg.columns
+        lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
+        qlo, qhi = int(cols.position_offsets[i]), int(cols.position_offsets[i + 1])
+        docs = cols.docs[lo:hi].astype(np.int64)
+        keys = np.repeat(docs, cols.counts[lo:hi].astype(np.int64)) * _POS_SPAN + cols.positions[qlo:qhi]
+        if seg.alive is not None:
+            keys = keys[seg.alive[keys // _POS_SPAN]]
+        return keys
+
+    def _score(self, seg: _Segment, fieldname: str, term: bytes, docs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Whoosh's BM25F for these postings (``whoosh.scoring.bm25``, same operations in the
+        same order, so the floats are the same); unscorable fields score their weight."""
+        if not self.schema[fieldname].scorable:
+            return weights
+        lengths = seg.columns.lengths.get(fieldname)
+        fl = self._length_table[lengths[docs]] if lengths is not None else np.ones(len(docs))
+        idf, avgfl, B, K1 = self.idf(fieldname, term), self.avgfl(fieldname), self.B, self.K1
+        return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
+
+    def _term(self, seg: _Segment, fieldname: str, term: bytes):
+        i = seg.columns.term_index(fieldname, term)
+        if i < 0:
+            return _empty()
+        docs, weights = self._postings(seg, i)
+        return docs, self._score(seg, fieldname, term, docs, weights)
+
+    # ---- the tree
+    def evaluate(self, q, seg: _Segment, memo: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Matching documents (segment numbers, ascending) and their scores."""
+        key = id(q)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._evaluate(q, seg, memo)
+            # Keep the node alive while the memo is: ids of collected objects are reused.
+            memo.setdefault("_nodes", []).append(q)
+        return found
+
+    def _evaluate(self, q, seg: _Segment, memo: dict):
+        kind = type(q)
+        if q is wq.NullQuery or kind.__name__ == "_NullQuery":
+            return _empty()
+        if kind is sq.Tier:
+            docs, scores = self.evaluate(q.child, seg, memo)
+            squashed = np.where(scores > 0, scores / (scores + sq.BM25_HALF), 0.0)
+            return docs, q.base + q.scale * squashed
+        if kind is sq.Proximity:
+            return self._proximity(q, seg)
+        if kind is sq.BestOf:
+            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum))
+        if kind is wq.Term:
+            self._check_field(q.fieldname)
+            docs, scores = self._term(seg, q.fieldname, self._bytes(q.fieldname, q.text))
+            return docs, scores * q.boost if q.boost != 1.0 else scores
+        if kind is wq.Phrase:
+            return self._phrase(q, seg)
+        if kind is wq.Prefix:
+            return self._prefix(q, seg)
+        if kind is wq.Or:
+            if q.scale or q.minmatch:
+                raise Unsupported("Or with scale or minmatch")
+            return self._compound(q, seg, memo, lambda rs: _union(rs, np.add))
+        if kind is wq.And:
+            return self._compound(q, seg, memo, self._and)
+        if kind is wq.Not:
+            # Whoosh's InverseMatcher: every live document the child misses, scored 1.
+            docs = np.setdiff1d(np.arange(seg.doc_count, dtype=np.int64), self.evaluate(q.query, seg, memo)[0],
+                                assume_unique=True)
+            if seg.alive is not None:
+                docs = docs[seg.alive[docs]]
+            return docs, np.ones(len(docs))
+        if kind is wq.AndMaybe:
+            docs, scores = self.evaluate(q.a, seg, memo)
+            bdocs, bscores = self.evaluate(q.b, seg, memo)
+            _, ia, ib = _intersect(docs, bdocs)
+            scores = scores.copy()
+            scores[ia] = scores[ia] + bscores[ib]
+            return docs, scores
+        if kind is wq.AndNot:
+            docs, scores = self.evaluate(q.a, seg, memo)
+            keep = ~np.isin(docs, self.evaluate(q.b, seg, memo)[0], assume_unique=True)
+            return docs[keep], scores[keep]
+        if kind is wq.Require:
+            docs, scores = self.evaluate(q.a, seg, memo)
+            keep = np.isin(docs, self.evaluate(q.b, seg, memo)[0], assume_unique=True)
+            return docs[keep], scores[keep]
+        raise Unsupported(kind.__name__)
+
+    def _check_field(self, fieldname: str) -> None:
+        if fieldname not in COLUMN_FIELDS or fieldname not in self.schema:
+            raise Unsupported(f"field {fieldname}")
+
+    def _bytes(self, fieldname: str, text) -> bytes:
+        return text if isinstance(text, bytes) else self.schema[fieldname].to_bytes(text)
+
+    def _compound(self, q, seg: _Segment, memo: dict, combine):
+        subs = q.subqueries
+        if not subs:
+            return _empty()
+        if len(subs) == 1:
+            # Whoosh's CompoundQuery.matcher: a single subquery stands alone, without the boost.
+            return self.evaluate(subs[0], seg, memo)
+        docs, scores = combine([self.evaluate(s, seg, memo) for s in subs])
+        return docs, scores * q.boost if q.boost != 1.0 else scores
+
+    @staticmethod
+    def _and(results):
+        docs = results[0][0]
+        for other, _ in results[1:]:
+            docs = np.intersect1d(docs, other, assume_unique=True)
+        parts = [scores[np.searchsorted(d, docs)] for d, scores in results]
+        return docs, _tree_sum(parts)
+
+    def _phrase(self, q, seg: _Segment):
+        """Whoosh's Phrase: SpanNear2(ordered, slop=1, mindist=1) over the words, i.e. each word
+        at the position after the previous one; scored as the sum of the words' BM25."""
+        self._check_field(q.fieldname)
+        if q.slop != 1 or not q.words:
+            raise Unsupported("Phrase with slop")
+        terms = [self._bytes(q.fieldname, w) for w in q.words]
+        indexes = [seg.columns.term_index(q.fieldname, t) for t in terms]
+        if any(i < 0 for i in indexes):
+            return _empty()
+        starts = self._positions(seg, indexes[0])
+        for k, i in enumerate(indexes[1:], 1):
+            if not len(starts):
+                return _empty()
+            starts = starts[np.isin(starts + k, self._positions(seg, i))]
+        docs = np.unique(starts // _POS_SPAN)
+        if not len(docs):
+            return _empty()
+        parts = []
+        for term, i in zip(terms, indexes, strict=True):
+            tdocs, weights = self._postings(seg, i)
+            at = np.searchsorted(tdocs, docs)
+            parts.append(self._score(seg, q.fieldname, term, docs, weights[at]))
+        scores = _tree_sum(parts)
+        return docs, scores * q.boost if q.boost != 1.0 else scores
+
+    def _prefix(self, q, seg: _Segment):
+        """Whoosh's Prefix, a MultiTerm: its expansions in this segment ORed; one expansion is
+        that Term; several are summed BM25 scores (times the boost), except where Whoosh's Or
+        preloads them without scores (constant-score multi-terms), which scores each match 1."""
+        self._check_field(q.fieldname)
+        cols = seg.columns
+        found = cols.prefix_range(q.fieldname, self._bytes(q.fieldname, q.text))
+        if not found:
+            return _empty()
+        if len(found) == 1:
+            return self._term(seg, q.fieldname, cols.term(found[0]))
+        preloaded = not (len(found) < _OR_TOO_MANY_CLAUSES and (len(found) == 2 or seg.doc_count > _OR_SMALL_SEGMENT))
+        first, last = found[0], found[-1]
+        if last - first + 1 != len(found):
+            raise Unsupported("long prefix")
+        lo, hi = int(cols.posting_offsets[first]), int(cols.posting_offsets[last + 1])
+        docs = cols.docs[lo:hi].astype(np.int64)
+        if preloaded:
+            if seg.alive is not None:
+                docs = docs[seg.alive[docs]]
+            docs = np.unique(docs)
+            return docs, np.ones(len(docs))
+        weights = cols.weights[lo:hi].astype(np.float64)
+        counts = np.diff(cols.posting_offsets[first:last + 2]).astype(np.int64)
+        idf = np.repeat([self.idf(q.fieldname, cols.term(i)) for i in found], counts)
+        if seg.alive is not None:
+            keep = seg.alive[docs]
+            docs, weights, idf = docs[keep], weights[keep], idf[keep]
+        scores = self._bm25_with_idf(seg, q.fieldname, docs, weights, idf)
+        docs, scores = self._sum_by_doc(docs, scores)
+        return docs, scores * q.boost if q.boost != 1.0 else scores
+
+    @staticmethod
+    def _sum_by_doc(docs: np.ndarray, scores: np.ndarray):
+        order = np.argsort(docs, kind="stable")
+        docs, scores = docs[order], scores[order]
+        starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+        return docs[starts], np.add.reduceat(scores, starts)
+
+    def _bm25_with_idf(self, seg: _Segment, fieldname: str, docs, weights, idf):
+        if not self.schema[fieldname].scorable:
+            return weights
+        lengths = seg.columns.lengths.get(fieldname)
+        fl = self._length_table[lengths[docs]] if lengths is not None else np.ones(len(docs))
+        avgfl, B, K1 = self.avgfl(fieldname), self.B, self.K1
+        return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
+
+    def _proximity(self, q, seg: _Segment):
+        """searchdoc's Proximity booster: documents holding every word, scored by
+        :func:`searchdoc.query.closeness` times the boost."""
+        self._check_field(q.fieldname)
+        unique = list(dict.fromkeys(q.words))
+        indexes = {w: seg.columns.term_index(q.fieldname, self._bytes(q.fieldname, w)) for w in unique}
+        if any(i < 0 for i in indexes.values()):
+            return _empty()
+        keys = {w: self._positions(seg, i) for w, i in indexes.items()}
+        docs = None
+        for k in keys.values():
+            kd = np.unique(k // _POS_SPAN)
+            docs = kd if docs is None else np.intersect1d(docs, kd, assume_unique=True)
+        if not len(docs):
+            return _empty()
+        words, offsets = list(q.words), list(q.offsets)
+        # The exact phrase: every word at its offset from the first.
+        starts = keys[words[0]] - offsets[0]
+        for w, o in zip(words[1:], offsets[1:], strict=True):
+            starts = starts[np.isin(starts + o, keys[w])]
+        scores = np.zeros(len(docs))
+        exact = np.isin(docs, starts // _POS_SPAN)
+        scores[exact] = 1.0
+        if len(unique) >= 2:
+            span = offsets[-1] - offsets[0] + 1
+            best = self._narrowest_windows(keys, unique, docs)
+            near = ~exact & (best <= span + q.slop)
+            scores[near] = sq.NEAR_SHARE * np.minimum(1.0, span / best[near])
+        return docs, q.boost * scores
+
+    @staticmethod
+    def _narrowest_windows(keys: dict, unique: list[str], docs: np.ndarray) -> np.ndarray:
+        """Per document of ``docs``, the narrowest window of positions holding every word."""
+        if len(unique) == 2:
+            a, b = keys[unique[0]], keys[unique[1]]
+            a = a[np.isin(a // _POS_SPAN, docs)]
+            b = b[np.isin(b // _POS_SPAN, docs)]
+            events = np.concatenate([a, b])
+            which = np.concatenate([np.zeros(len(a), np.int8), np.ones(len(b), np.int8)])
+            order = np.argsort(events, kind="stable")
+            events, which = events[order], which[order]
+            edocs = events // _POS_SPAN
+            pairs = (edocs[1:] == edocs[:-1]) & (which[1:] != which[:-1])
+            widths = (events[1:] - events[:-1])[pairs] + 1
+            best = np.full(len(docs), np.iinfo(np.int64).max, np.int64)
+            np.minimum.at(best, np.searchsorted(docs, edocs[:-1][pairs]), widths)
+            return best.astype(np.float64)
+        best = np.empty(len(docs))
+        per_word = {w: (k // _POS_SPAN, k % _POS_SPAN) for w, k in keys.items()}
+        for n, doc in enumerate(docs.tolist()):
+            positions = {}
+            for w, (kd, kp) in per_word.items():
+                lo, hi = np.searchsorted(kd, [doc, doc + 1])
+                positions[w] = kp[lo:hi].tolist()
+            best[n] = _window(unique, positions)
+        return best
+
+    # ---- a whole search
+    def search(self, q, matching, filters: list, limit: int | None):
+        """(global docnum, score) of the best ``limit`` matches of ``q`` within ``filters``
+        (queries every match must also match), best first and ties in index order as Whoosh's
+        collector orders them; and the global numbers of every match of ``matching``."""
+        all_docs, all_scores, matched = [], [], []
+        for seg in self.segments:
+            memo: dict = {}
+            docs, scores = self.evaluate(q, seg, memo)
+            mdocs = self.evaluate(matching, seg, memo)[0]
+            for f in filters:
+                allowed = self.evaluate(f, seg, memo)[0]
+                keep = np.isin(docs, allowed, assume_unique=True)
+                docs, scores = docs[keep], scores[keep]
+                mdocs = mdocs[np.isin(mdocs, allowed, assume_unique=True)]
+            all_docs.append(docs + seg.offset)
+            all_scores.append(scores)
+            matched.append(mdocs + seg.offset)
+        docs = np.concatenate(all_docs) if all_docs else np.empty(0, np.int64)
+        scores = np.concatenate(all_scores) if all_scores else np.empty(0)
+        if limit is not None and limit < len(docs):
+            threshold = np.partition(-scores, limit - 1)[limit - 1]
+            keep = -scores <= threshold
+            docs, scores = docs[keep], scores[keep]
+        order = np.lexsort((docs, -scores))
+        if limit is not None:
+            order = order[:limit]
+        ranked = list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
+        return ranked, (np.concatenate(matched) if matched else np.empty(0, np.int64))
+
+    def theme_counts(self, docs: np.ndarray, theme_ids: list[str]) -> dict[str, int]:
+        """How many of ``docs`` carry each theme, in ``theme_ids`` order, themes with none left out."""
+        if not len(docs):
+            return {}
+        if self._themes is None or self._themes[0] != theme_ids:
+            matrix = np.zeros((self.doc_count, len(theme_ids)), np.uint8)
+            for seg in self.segments:
+                for k, theme in enumerate(theme_ids):
+                    found, _ = self._term(seg, "themes", self._bytes("themes", theme))
+                    matrix[found + seg.offset, k] = 1
+            self._themes = (list(theme_ids), matrix)
+        counts = self._themes[1][docs].sum(axis=0, dtype=np.int64)
+        return {theme: int(n) for theme, n in zip(theme_ids, counts.tolist(), strict=True) if n}
+
+
+def _window(unique: list[str], positions: dict[str, list[int]]) -> float:
+    """The narrowest window holding every word, as :func:`searchdoc.query.closeness` finds it."""
+    events = sorted((p, i) for i, w in enumerate(unique) for p in set(positions[w]))
+    counts = [0] * len(unique)
+    covered, best, left = 0, float("inf"), 0
+    for p, i in events:
+        counts[i] += 1
+        if counts[i] == 1:
+            covered += 1
+        while covered == len(unique):
+            best = min(best, p - events[left][0] + 1)
+            j = events[left][1]
+            counts[j] -= 1
+            if counts[j] == 0:
+                covered -= 1
+            left += 1
+    return best
