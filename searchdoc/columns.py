@@ -214,7 +214,8 @@ class SegmentColumns:
             for kind, dtype in _ARRAYS.items():
                 path = _path(directory, segment_id, kind)
                 dt = np.dtype(dtype)
-                arrays[kind] = np.memmap(path, dtype=dt, mode="r") if counts[kind] else np.empty(0, dt)
+                # A plain ndarray view of the map: slicing a np.memmap costs a subclass per slice.
+                arrays[kind] = np.memmap(path, dtype=dt, mode="r").view(np.ndarray) if counts[kind] else np.empty(0, dt)
         except (OSError, ValueError) as exc:
             raise ColumnsError(f"columns of {segment_id} cannot be read: {exc.__class__.__name__}") from None
         totals = {"ctoff": header["term_bytes"], "cpoff": header["postings"], "cqoff": header["positions"]}

@@ -68,6 +68,22 @@ def _union(results: list[tuple[np.ndarray, np.ndarray]], reduce) -> tuple[np.nda
     return docs[starts], reduce.reduceat(scores, starts)
 
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """np.unique of an already sorted array, without its sort."""
+    if len(x) < 2:
+        return x
+    return x[np.concatenate(([True], x[1:] != x[:-1]))]
+
+
+def _member(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """np.isin for a sorted ``haystack``: a binary search instead of sorting both."""
+    if not len(haystack):
+        return np.zeros(len(needles), bool)
+    at = np.searchsorted(haystack, needles)
+    at[at == len(haystack)] = 0
+    return haystack[at] == needles
+
+
 def _intersect(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     common, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
     return common, ia, ib
@@ -211,11 +227,11 @@ class Executor:
             return docs, scores
         if kind is wq.AndNot:
             docs, scores = self.evaluate(q.a, seg, memo)
-            keep = ~np.isin(docs, self.evaluate(q.b, seg, memo)[0], assume_unique=True)
+            keep = ~_member(self.evaluate(q.b, seg, memo)[0], docs)
             return docs[keep], scores[keep]
         if kind is wq.Require:
             docs, scores = self.evaluate(q.a, seg, memo)
-            keep = np.isin(docs, self.evaluate(q.b, seg, memo)[0], assume_unique=True)
+            keep = _member(self.evaluate(q.b, seg, memo)[0], docs)
             return docs[keep], scores[keep]
         raise Unsupported(kind.__name__)
 
@@ -258,8 +274,8 @@ class Executor:
         for k, i in enumerate(indexes[1:], 1):
             if not len(starts):
                 return _empty()
-            starts = starts[np.isin(starts + k, self._positions(seg, i))]
-        docs = np.unique(starts // _POS_SPAN)
+            starts = starts[_member(self._positions(seg, i), starts + k)]
+        docs = _sorted_unique(starts // _POS_SPAN)
         if not len(docs):
             return _empty()
         parts = []
@@ -328,7 +344,7 @@ class Executor:
         keys = {w: self._positions(seg, i) for w, i in indexes.items()}
         docs = None
         for k in keys.values():
-            kd = np.unique(k // _POS_SPAN)
+            kd = _sorted_unique(k // _POS_SPAN)
             docs = kd if docs is None else np.intersect1d(docs, kd, assume_unique=True)
         if not len(docs):
             return _empty()
@@ -336,9 +352,9 @@ class Executor:
         # The exact phrase: every word at its offset from the first.
         starts = keys[words[0]] - offsets[0]
         for w, o in zip(words[1:], offsets[1:], strict=True):
-            starts = starts[np.isin(starts + o, keys[w])]
+            starts = starts[_member(keys[w], starts + o)]
         scores = np.zeros(len(docs))
-        exact = np.isin(docs, starts // _POS_SPAN)
+        exact = _member(np.unique(starts // _POS_SPAN), docs)
         scores[exact] = 1.0
         if len(unique) >= 2:
             span = offsets[-1] - offsets[0] + 1
@@ -352,8 +368,8 @@ class Executor:
         """Per document of ``docs``, the narrowest window of positions holding every word."""
         if len(unique) == 2:
             a, b = keys[unique[0]], keys[unique[1]]
-            a = a[np.isin(a // _POS_SPAN, docs)]
-            b = b[np.isin(b // _POS_SPAN, docs)]
+            a = a[_member(docs, a // _POS_SPAN)]
+            b = b[_member(docs, b // _POS_SPAN)]
             events = np.concatenate([a, b])
             which = np.concatenate([np.zeros(len(a), np.int8), np.ones(len(b), np.int8)])
             order = np.argsort(events, kind="stable")
@@ -386,9 +402,9 @@ class Executor:
             mdocs = self.evaluate(matching, seg, memo)[0]
             for f in filters:
                 allowed = self.evaluate(f, seg, memo)[0]
-                keep = np.isin(docs, allowed, assume_unique=True)
+                keep = _member(allowed, docs)
                 docs, scores = docs[keep], scores[keep]
-                mdocs = mdocs[np.isin(mdocs, allowed, assume_unique=True)]
+                mdocs = mdocs[_member(allowed, mdocs)]
             all_docs.append(docs + seg.offset)
             all_scores.append(scores)
             matched.append(mdocs + seg.offset)

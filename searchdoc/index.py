@@ -656,6 +656,7 @@ class Index:
         self._tagger = None
         self._theme_docs = None
         self._executor = None
+        self._theme_ids: tuple | None = None
         #: Worker processes for a rebuild; None picks by corpus size and CPUs.
         self.build_procs: int | None = None
 
@@ -712,7 +713,17 @@ class Index:
             return list(self._tagger.taxonomy.ids)
         from searchdoc import themes
 
-        return list(themes.load_taxonomy(self.config.taxonomy_file if self.config else None).ids)
+        path = themes._taxonomy_path(self.config.taxonomy_file if self.config else None)
+        try:
+            st = path.stat()
+            stamp = (str(path), st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None  # load_taxonomy reports the unreadable file
+        # Parsing the TOML costs milliseconds, and every search asks twice: once per file version.
+        if stamp is None or self._theme_ids is None or self._theme_ids[0] != stamp:
+            ids = list(themes.load_taxonomy(self.config.taxonomy_file if self.config else None).ids)
+            self._theme_ids = (stamp, ids)
+        return list(self._theme_ids[1])
 
     def paragraph_records(self, document: Document) -> Iterable[dict]:
         """The Whoosh documents for one corpus document."""
@@ -997,16 +1008,22 @@ class Index:
         parse(query_text)  # a malformed query is a QueryError even when the index cannot be opened
         searcher = self.searcher()
         query = build_query(query_text, self.synonyms(), searcher.reader())
+        filters = self._filters(doc_ids, themes)
+        fast = self._run_columnar(query, filters, limit)
+        if fast is not None:
+            return fast
+        return self._run_whoosh(query, query_text, filters, limit)
+
+    @staticmethod
+    def _filters(doc_ids: Iterable[str], themes: Iterable[str]) -> list:
+        """Queries every hit must also match: any of ``doc_ids``, and each of ``themes``."""
         filters = []
         doc_ids = [d.lower() for d in doc_ids]
         if doc_ids:
             filters.append(wq.Or([wq.Term("doc_id", d) for d in doc_ids]))
         for theme in themes:
             filters.append(wq.Term("themes", theme.lower()))
-        fast = self._run_columnar(query, filters, limit)
-        if fast is not None:
-            return fast
-        return self._run_whoosh(query, query_text, filters, limit)
+        return filters
 
     def executor(self):
         """The vectorised executor over this index's columns, or None when a segment's columns
