@@ -180,10 +180,14 @@ def check(directory: Path, segment_id: str, doc_count: int) -> tuple[dict, dict[
     return header, counts
 
 
-def check_index(directory: Path, reader) -> None:
-    """Check the columns of every segment of an open Whoosh reader; raises ColumnsError."""
+def check_index(directory: Path, reader, missing_ok: bool = False) -> None:
+    """Check the columns of every segment of an open Whoosh reader; raises ColumnsError.
+    ``missing_ok`` passes segments without columns (only damaged ones raise)."""
     for leaf, _ in reader.leaf_readers():
-        check(directory, leaf.segment().segment_id(), leaf.doc_count_all())
+        segment_id = leaf.segment().segment_id()
+        if missing_ok and not has_columns(directory, segment_id):
+            continue
+        check(directory, segment_id, leaf.doc_count_all())
 
 
 @dataclass

@@ -399,6 +399,18 @@ def _verify_index(index, documents: dict[str, Document], report: DoctorReport, r
             report.add("index-damaged", str(index.directory), f"the index cannot be read ({_one_line(exc)})")
         index.close()
         return None
+    if status != "incompatible":  # an index of another schema version is rebuilt anyway
+        from searchdoc.columns import ColumnsError, check_index
+
+        try:
+            # Missing columns (a segment another writer added) are written by any update.
+            check_index(index.directory, index.searcher().reader(), missing_ok=True)
+        except ColumnsError as exc:
+            if record:
+                report.add("index-damaged", str(index.directory),
+                           f"the index's columnar postings are missing or damaged ({_one_line(exc)})")
+            index.close()
+            return None
     report.indexed = len(keys)
     counts = Counter(keys)
     state_docs = (index.read_state() or {}).get("docs", {}) if status != "incompatible" else {}

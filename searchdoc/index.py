@@ -766,6 +766,7 @@ class Index:
                 reason = "asked" if rebuild else status
                 return self._rebuild(fingerprints, progress, reason)
             if status == "fresh":
+                _add_missing_columns(self.directory)
                 return UpdateReport(unchanged=len(fingerprints))
             try:
                 return self._incremental(fingerprints, progress)
@@ -944,6 +945,10 @@ class Index:
         status, _ = self.staleness()
         if status == "fresh":
             if self.readable():
+                if not self.columns_missing():
+                    return None
+                # A segment some other writer added: its columns are written, nothing re-indexed.
+                self.update(on_wait=on_update)
                 return None
             status = "damaged"
         if on_update:
@@ -965,12 +970,20 @@ class Index:
             next(iter(reader.all_stored_fields()), None)
             from searchdoc.columns import check_index
 
-            # Missing or damaged columns count as damage: the rebuild writes them again.
-            check_index(self.directory, reader)
+            # Damaged columns count as damage: the rebuild writes them again. Missing ones are
+            # written by the next update (see columns_missing).
+            check_index(self.directory, reader, missing_ok=True)
             return True
         except Exception:
             self.close()
             return False
+
+    def columns_missing(self) -> bool:
+        """True when a segment has no columnar postings (one written by another Whoosh writer)."""
+        from searchdoc.columns import has_columns
+
+        reader = self.searcher().reader()
+        return any(not has_columns(self.directory, leaf.segment().segment_id()) for leaf, _ in reader.leaf_readers())
 
     def searcher(self):
         if self._searcher is None:

@@ -160,6 +160,19 @@ def test_damaged_index_is_rebuilt(letter_env):
     assert len(keys_of(index_dir, corpus_dir)) == 30
 
 
+def test_damaged_columns_are_found_and_rebuilt(letter_env):
+    corpus_dir, index_dir = letter_env
+    for postings in index_dir.glob("*.cdoc"):
+        postings.write_bytes(b"garbage")
+    code, report = report_of("--no-repair")
+    assert code == 1 and codes(report) == {"index-damaged"}
+    code, report = report_of()
+    assert code == 0 and codes(report, repaired=True) == {"index-damaged"}
+    assert len(keys_of(index_dir, corpus_dir)) == 30
+    code, report = report_of("--no-repair")
+    assert code == 0 and not codes(report)
+
+
 def test_missing_index_is_a_note_and_is_built(letter_env):
     import shutil
 

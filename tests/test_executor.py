@@ -174,14 +174,23 @@ def test_damaged_columns_are_rebuilt(letter_dirs):
     index.close()
 
 
-def test_missing_columns_are_detected(letter_dirs):
+def test_missing_columns_are_written_without_reindexing(letter_dirs):
     corpus_dir, index_dir = letter_dirs
+    index = Index(index_dir, Corpus(corpus_dir))
+    expected = [(h.fields["key"], h.score) for h in index.run_query("drones").hits]
+    index.close()
     for path in index_dir.glob("*.cols"):
         path.unlink()
     index = Index(index_dir, Corpus(corpus_dir))
     with pytest.raises(ColumnsError):
         check_index(index_dir, index.searcher().reader())
-    assert not index.readable()
+    assert index.readable() and index.columns_missing()
+    assert [(h.fields["key"], h.score) for h in index.run_query("drones").hits] == expected  # through Whoosh
+    assert index.ensure_fresh() is None
+    assert not index.columns_missing()
+    check_index(index_dir, index.searcher().reader())
+    assert index.executor() is not None
+    assert [(h.fields["key"], h.score) for h in index.run_query("drones").hits] == expected
     index.close()
 
 
