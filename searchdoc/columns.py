@@ -12,8 +12,11 @@ so that its presence means the set is complete:
 ``.ckey``  S16   each term's first 16 bytes, sorted per field: binary search without a dict
 ``.cterm`` u1    the terms' bytes back to back; ``.ctoff`` i8 their offsets (terms + 1)
 ``.cpoff`` i8    each term's first posting (terms + 1); ``.cqoff`` i8 its first position
-``.cdoc``  u4    document numbers; ``.cwt`` f4 weights; ``.ccnt`` u4 positions per posting
-``.cpos``  u4    positions; ``.clen`` u1 one length byte per document, per scored field
+``.cdoc``  u4    document numbers; ``.cwt`` f4 weights; ``.ccnt`` positions per posting
+``.cpos``        positions; ``.clen`` u1 one length byte per document, per scored field
+
+``.ccnt`` and ``.cpos`` are u2 when every value fits (paragraphs are rarely 65,536 words
+long), else u4: the header's ``wide`` says which. They are most of the bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Bump when the files change meaning; a segment with another version counts as damaged.
-COLUMNS_VERSION = 1
+COLUMNS_VERSION = 2
 #: The fields the executor can read: the text fields and the ids and keywords filters use.
 COLUMN_FIELDS = frozenset(
     {"cites", "date", "doc_id", "dossier", "kind", "notes", "parts", "section", "text", "themes", "title"})
@@ -54,6 +57,7 @@ class ColumnWriter:
         self._files = {kind: open(self._tmp(kind), "wb") for kind in _ARRAYS if kind != "clen"}
         self._fields: dict[str, list[int]] = {}
         self._terms = self._postings = self._positions = self._term_bytes = 0
+        self._largest = 0
         for kind in ("ctoff", "cpoff", "cqoff"):
             self._files[kind].write(array("q", [0]).tobytes())
 
@@ -79,6 +83,8 @@ class ColumnWriter:
             counts = array("I", bytes(4 * len(docs)))
         files["ccnt"].write(array("I", counts).tobytes())
         files["cpos"].write(array("I", positions).tobytes())
+        if positions:
+            self._largest = max(self._largest, max(counts), max(positions))
         self._postings += len(docs)
         self._positions += len(positions)
         files["cpoff"].write(array("q", [self._postings]).tobytes())
@@ -94,7 +100,15 @@ class ColumnWriter:
                 handle.write(column + bytes(doc_count - len(column)))
         for handle in self._files.values():
             handle.close()
+        wide = self._largest > 0xFFFF
+        if not wide:
+            import numpy as np
+
+            for kind in ("ccnt", "cpos"):
+                narrow = np.fromfile(self._tmp(kind), "<u4").astype("<u2")
+                narrow.tofile(self._tmp(kind))
         header = {
+            "wide": wide,
             "version": COLUMNS_VERSION, "doc_count": doc_count, "terms": self._terms,
             "postings": self._postings, "positions": self._positions, "term_bytes": self._term_bytes,
             "fields": self._fields, "lengths": names,
@@ -165,7 +179,8 @@ def check(directory: Path, segment_id: str, doc_count: int) -> tuple[dict, dict[
             "cqoff": terms + 1, "cdoc": header["postings"], "cwt": header["postings"],
             "ccnt": header["postings"], "cpos": header["positions"], "clen": doc_count * len(header["lengths"]),
         }
-        sizes = {"ckey": KEY_WIDTH, "cterm": 1, "clen": 1, "cdoc": 4, "cwt": 4, "ccnt": 4, "cpos": 4}
+        narrow = 4 if header["wide"] else 2
+        sizes = {"ckey": KEY_WIDTH, "cterm": 1, "clen": 1, "cdoc": 4, "cwt": 4, "ccnt": narrow, "cpos": narrow}
         for kind, count in counts.items():
             path = _path(directory, segment_id, kind)
             if path.stat().st_size != count * sizes.get(kind, 8):
@@ -217,7 +232,7 @@ class SegmentColumns:
         try:
             for kind, dtype in _ARRAYS.items():
                 path = _path(directory, segment_id, kind)
-                dt = np.dtype(dtype)
+                dt = np.dtype("<u2" if kind in ("ccnt", "cpos") and not header["wide"] else dtype)
                 # A plain ndarray view of the map: slicing a np.memmap costs a subclass per slice.
                 arrays[kind] = np.memmap(path, dtype=dt, mode="r").view(np.ndarray) if counts[kind] else np.empty(0, dt)
         except (OSError, ValueError) as exc:
@@ -266,3 +281,12 @@ class SegmentColumns:
 
     def term(self, i: int) -> bytes:
         return self._term(i)
+
+    def terms(self, first: int, last: int) -> list[bytes]:
+        """Terms ``first`` to ``last`` (exclusive) at once: one read of their bytes."""
+        if first >= last:
+            return []
+        offsets = self.term_offsets[first:last + 1].tolist()
+        blob = bytes(self.term_bytes[offsets[0]:offsets[-1]])
+        base = offsets[0]
+        return [blob[a - base:b - base] for a, b in zip(offsets, offsets[1:], strict=False)]

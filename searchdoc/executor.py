@@ -37,8 +37,24 @@ class _Segment:
     columns: SegmentColumns
     offset: int
     doc_count: int
-    #: False for deleted documents; None when the segment has no deletions.
+    #: False for documents that cannot match: deleted ones, and outside a restriction (see
+    #: ``restricted``); None when every document can.
     alive: np.ndarray | None
+    #: One query's decoded postings and positions per term, when the view belongs to one query.
+    cache: dict | None = None
+
+    def for_query(self) -> _Segment:
+        return _Segment(self.columns, self.offset, self.doc_count, self.alive, {})
+
+    def restricted(self, docs: np.ndarray) -> _Segment:
+        """This segment seen through ``docs`` only: every node evaluates to its result within
+        ``docs``, since a document's match and score never depend on other documents. Filters
+        and the documents an optional booster can still add to are so evaluated on less."""
+        alive = np.zeros(self.doc_count, bool)
+        alive[docs] = True
+        if self.alive is not None:
+            alive &= self.alive
+        return _Segment(self.columns, self.offset, self.doc_count, alive, {} if self.cache is not None else None)
 
 
 def _empty():
@@ -53,19 +69,38 @@ def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
     return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
-def _union(results: list[tuple[np.ndarray, np.ndarray]], reduce) -> tuple[np.ndarray, np.ndarray]:
-    """Documents in any result; each scored by ``reduce`` (a ufunc) over the results holding it."""
+def _union(results: list[tuple[np.ndarray, np.ndarray]], reduce, doc_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Documents in any result; each scored by ``reduce`` (np.maximum or np.add) over the
+    results holding it, in the results' order. Many matches go through a dense array of the
+    segment's documents (no sort); a few through a sort."""
     results = [r for r in results if len(r[0])]
     if not results:
         return _empty()
     if len(results) == 1:
         return results[0]
-    docs = np.concatenate([r[0] for r in results])
-    scores = np.concatenate([r[1] for r in results])
-    order = np.argsort(docs, kind="stable")
-    docs, scores = docs[order], scores[order]
-    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
-    return docs[starts], reduce.reduceat(scores, starts)
+    size = sum(len(r[0]) for r in results)
+    if size * 16 < doc_count:
+        docs = np.concatenate([r[0] for r in results])
+        scores = np.concatenate([r[1] for r in results])
+        order = np.argsort(docs, kind="stable")
+        docs, scores = docs[order], scores[order]
+        starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+        return docs[starts], reduce.reduceat(scores, starts)
+    # Each result's documents are unique, so one gather and one scatter per result suffice.
+    # Starting from -inf (max) or 0.0 (sum) leaves a document's first score exactly as it is.
+    if reduce is np.maximum:
+        dense = np.full(doc_count, -np.inf)
+        for docs, scores in results:
+            dense[docs] = np.maximum(dense[docs], scores)
+        docs = np.flatnonzero(dense != -np.inf)
+        return docs, dense[docs]
+    present = np.zeros(doc_count, bool)
+    dense = np.zeros(doc_count)
+    for docs, scores in results:
+        dense[docs] += scores
+        present[docs] = True
+    docs = np.flatnonzero(present)
+    return docs, dense[docs]
 
 
 def _sorted_unique(x: np.ndarray) -> np.ndarray:
@@ -137,6 +172,45 @@ class Executor:
 
     # ---- leaves
     def _postings(self, seg: _Segment, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if seg.cache is None:
+            return self._read_postings(seg, i)
+        found = seg.cache.get(("postings", i))
+        if found is None:
+            found = seg.cache[("postings", i)] = self._read_postings(seg, i)
+        return found
+
+    def _positions(self, seg: _Segment, i: int) -> np.ndarray:
+        if seg.cache is None:
+            return self._read_positions(seg, i)
+        found = seg.cache.get(("positions", i))
+        if found is None:
+            found = seg.cache[("positions", i)] = self._read_positions(seg, i)
+        return found
+
+    def _common_docs(self, seg: _Segment, indexes: list[int]) -> np.ndarray:
+        """The (live) documents holding every one of these terms."""
+        lists = sorted((self._postings(seg, i)[0] for i in dict.fromkeys(indexes)), key=len)
+        docs = lists[0]
+        for other in lists[1:]:
+            docs = docs[_member(other, docs)]
+        return docs
+
+    def _positions_in(self, seg: _Segment, i: int, docs: np.ndarray) -> np.ndarray:
+        """(document, position) keys of term ``i``, sorted, at least those in ``docs`` (all of
+        which hold it): when ``docs`` are few, only their positions are read."""
+        cols = seg.columns
+        lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
+        if len(docs) * 4 > hi - lo:
+            return self._positions(seg, i)
+        counts = cols.counts[lo:hi].astype(np.int64)
+        firsts = np.cumsum(counts) - counts
+        at = np.searchsorted(cols.docs[lo:hi], docs.astype(np.uint32))
+        n = counts[at]
+        # Index of every position of the chosen postings: each run starts at its posting's first.
+        runs = np.repeat(firsts[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        return np.repeat(docs, n) * _POS_SPAN + cols.positions[int(cols.position_offsets[i]) + runs]
+
+    def _read_postings(self, seg: _Segment, i: int) -> tuple[np.ndarray, np.ndarray]:
         cols = seg.columns
         lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
         docs = cols.docs[lo:hi].astype(np.int64)
@@ -146,7 +220,7 @@ class Executor:
             docs, weights = docs[keep], weights[keep]
         return docs, weights
 
-    def _positions(self, seg: _Segment, i: int) -> np.ndarray:
+    def _read_positions(self, seg: _Segment, i: int) -> np.ndarray:
         """(document, position) keys of a term, sorted; deleted documents left out."""
         cols = seg.columns
         lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
@@ -177,12 +251,12 @@ class Executor:
     # ---- the tree
     def evaluate(self, q, seg: _Segment, memo: dict) -> tuple[np.ndarray, np.ndarray]:
         """Matching documents (segment numbers, ascending) and their scores."""
-        key = id(q)
+        key = (id(q), id(seg))
         found = memo.get(key)
         if found is None:
             found = memo[key] = self._evaluate(q, seg, memo)
-            # Keep the node alive while the memo is: ids of collected objects are reused.
-            memo.setdefault("_nodes", []).append(q)
+            # Keep node and view alive while the memo is: ids of collected objects are reused.
+            memo.setdefault("_keep", []).append((q, seg))
         return found
 
     def _evaluate(self, q, seg: _Segment, memo: dict):
@@ -196,7 +270,7 @@ class Executor:
         if kind is sq.Proximity:
             return self._proximity(q, seg)
         if kind is sq.BestOf:
-            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum))
+            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum, seg.doc_count))
         if kind is wq.Term:
             self._check_field(q.fieldname)
             docs, scores = self._term(seg, q.fieldname, self._bytes(q.fieldname, q.text))
@@ -208,9 +282,9 @@ class Executor:
         if kind is wq.Or:
             if q.scale or q.minmatch:
                 raise Unsupported("Or with scale or minmatch")
-            return self._compound(q, seg, memo, lambda rs: _union(rs, np.add))
+            return self._compound(q, seg, memo, lambda rs: _union(rs, np.add, seg.doc_count))
         if kind is wq.And:
-            return self._compound(q, seg, memo, self._and)
+            return self._conjunction(q, seg, memo)
         if kind is wq.Not:
             # Whoosh's InverseMatcher: every live document the child misses, scored 1.
             docs = np.setdiff1d(np.arange(seg.doc_count, dtype=np.int64), self.evaluate(q.query, seg, memo)[0],
@@ -220,18 +294,24 @@ class Executor:
             return docs, np.ones(len(docs))
         if kind is wq.AndMaybe:
             docs, scores = self.evaluate(q.a, seg, memo)
-            bdocs, bscores = self.evaluate(q.b, seg, memo)
+            if not len(docs):
+                return _empty()
+            bdocs, bscores = self.evaluate(q.b, seg.restricted(docs), memo)
             _, ia, ib = _intersect(docs, bdocs)
             scores = scores.copy()
             scores[ia] = scores[ia] + bscores[ib]
             return docs, scores
         if kind is wq.AndNot:
             docs, scores = self.evaluate(q.a, seg, memo)
-            keep = ~_member(self.evaluate(q.b, seg, memo)[0], docs)
+            if not len(docs):
+                return _empty()
+            keep = ~_member(self.evaluate(q.b, seg.restricted(docs), memo)[0], docs)
             return docs[keep], scores[keep]
         if kind is wq.Require:
             docs, scores = self.evaluate(q.a, seg, memo)
-            keep = _member(self.evaluate(q.b, seg, memo)[0], docs)
+            if not len(docs):
+                return _empty()
+            keep = _member(self.evaluate(q.b, seg.restricted(docs), memo)[0], docs)
             return docs[keep], scores[keep]
         raise Unsupported(kind.__name__)
 
@@ -252,6 +332,25 @@ class Executor:
         docs, scores = combine([self.evaluate(s, seg, memo) for s in subs])
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
+    def _conjunction(self, q, seg: _Segment, memo: dict):
+        """And: each subquery evaluated within the documents the ones before it left."""
+        subs = q.subqueries
+        if not subs:
+            return _empty()
+        if len(subs) == 1:
+            return self.evaluate(subs[0], seg, memo)
+        results = []
+        view = seg
+        for sub in subs:
+            found = self.evaluate(sub, view, memo)
+            if not len(found[0]):
+                return _empty()
+            results.append(found)
+            if sub is not subs[-1]:
+                view = seg.restricted(found[0])
+        docs, scores = self._and(results)
+        return docs, scores * q.boost if q.boost != 1.0 else scores
+
     @staticmethod
     def _and(results):
         docs = results[0][0]
@@ -270,14 +369,15 @@ class Executor:
         indexes = [seg.columns.term_index(q.fieldname, t) for t in terms]
         if any(i < 0 for i in indexes):
             return _empty()
-        starts = self._positions(seg, indexes[0])
+        common = self._common_docs(seg, indexes)
+        if not len(common):
+            return _empty()
+        starts = self._positions_in(seg, indexes[0], common)
         for k, i in enumerate(indexes[1:], 1):
+            starts = starts[_member(self._positions_in(seg, i, common), starts + k)]
             if not len(starts):
                 return _empty()
-            starts = starts[_member(self._positions(seg, i), starts + k)]
         docs = _sorted_unique(starts // _POS_SPAN)
-        if not len(docs):
-            return _empty()
         parts = []
         for term, i in zip(terms, indexes, strict=True):
             tdocs, weights = self._postings(seg, i)
@@ -310,20 +410,22 @@ class Executor:
             return docs, np.ones(len(docs))
         weights = cols.weights[lo:hi].astype(np.float64)
         counts = np.diff(cols.posting_offsets[first:last + 2]).astype(np.int64)
-        idf = np.repeat([self.idf(q.fieldname, cols.term(i)) for i in found], counts)
+        idf = np.repeat([self.idf(q.fieldname, t) for t in cols.terms(first, last + 1)], counts)
         if seg.alive is not None:
             keep = seg.alive[docs]
             docs, weights, idf = docs[keep], weights[keep], idf[keep]
         scores = self._bm25_with_idf(seg, q.fieldname, docs, weights, idf)
-        docs, scores = self._sum_by_doc(docs, scores)
+        docs, scores = self._sum_by_doc(docs, scores, seg.doc_count)
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
     @staticmethod
-    def _sum_by_doc(docs: np.ndarray, scores: np.ndarray):
-        order = np.argsort(docs, kind="stable")
-        docs, scores = docs[order], scores[order]
-        starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
-        return docs[starts], np.add.reduceat(scores, starts)
+    def _sum_by_doc(docs: np.ndarray, scores: np.ndarray, doc_count: int):
+        """Per document, the sum of its scores in the order given (bincount adds in input order)."""
+        sums = np.bincount(docs, weights=scores, minlength=doc_count)
+        present = np.zeros(doc_count, bool)
+        present[docs] = True
+        found = np.flatnonzero(present)
+        return found, sums[found]
 
     def _bm25_with_idf(self, seg: _Segment, fieldname: str, docs, weights, idf):
         if not self.schema[fieldname].scorable:
@@ -341,13 +443,10 @@ class Executor:
         indexes = {w: seg.columns.term_index(q.fieldname, self._bytes(q.fieldname, w)) for w in unique}
         if any(i < 0 for i in indexes.values()):
             return _empty()
-        keys = {w: self._positions(seg, i) for w, i in indexes.items()}
-        docs = None
-        for k in keys.values():
-            kd = _sorted_unique(k // _POS_SPAN)
-            docs = kd if docs is None else np.intersect1d(docs, kd, assume_unique=True)
+        docs = self._common_docs(seg, list(indexes.values()))
         if not len(docs):
             return _empty()
+        keys = {w: self._positions_in(seg, i, docs) for w, i in indexes.items()}
         words, offsets = list(q.words), list(q.offsets)
         # The exact phrase: every word at its offset from the first.
         starts = keys[words[0]] - offsets[0]
@@ -398,13 +497,11 @@ class Executor:
         all_docs, all_scores, matched = [], [], []
         for seg in self.segments:
             memo: dict = {}
-            docs, scores = self.evaluate(q, seg, memo)
-            mdocs = self.evaluate(matching, seg, memo)[0]
+            view = seg.for_query()
             for f in filters:
-                allowed = self.evaluate(f, seg, memo)[0]
-                keep = _member(allowed, docs)
-                docs, scores = docs[keep], scores[keep]
-                mdocs = mdocs[_member(allowed, mdocs)]
+                view = view.restricted(self.evaluate(f, view, memo)[0])
+            docs, scores = self.evaluate(q, view, memo)
+            mdocs = self.evaluate(matching, view, memo)[0]
             all_docs.append(docs + seg.offset)
             all_scores.append(scores)
             matched.append(mdocs + seg.offset)
@@ -421,18 +518,74 @@ class Executor:
         return ranked, (np.concatenate(matched) if matched else np.empty(0, np.int64))
 
     def theme_counts(self, docs: np.ndarray, theme_ids: list[str]) -> dict[str, int]:
-        """How many of ``docs`` carry each theme, in ``theme_ids`` order, themes with none left out."""
+        """How many of ``docs`` carry each theme, in ``theme_ids`` order, themes with none left out.
+
+        Each document's themes are bits of one integer per document (per 64 themes), built once:
+        a count is then one AND over the matches' integers per theme."""
         if not len(docs):
             return {}
         if self._themes is None or self._themes[0] != theme_ids:
-            matrix = np.zeros((self.doc_count, len(theme_ids)), np.uint8)
+            words = np.zeros(((len(theme_ids) + 63) // 64, self.doc_count), np.uint64)
             for seg in self.segments:
                 for k, theme in enumerate(theme_ids):
                     found, _ = self._term(seg, "themes", self._bytes("themes", theme))
-                    matrix[found + seg.offset, k] = 1
-            self._themes = (list(theme_ids), matrix)
-        counts = self._themes[1][docs].sum(axis=0, dtype=np.int64)
-        return {theme: int(n) for theme, n in zip(theme_ids, counts.tolist(), strict=True) if n}
+                    words[k // 64, found + seg.offset] |= np.uint64(1 << (k % 64))
+            self._themes = (list(theme_ids), words)
+        words = self._themes[1][:, docs]
+        counts = {}
+        for k, theme in enumerate(theme_ids):
+            n = int(np.count_nonzero(words[k // 64] & np.uint64(1 << (k % 64))))
+            if n:
+                counts[theme] = n
+        return counts
+
+    def matched_terms(self, q) -> dict[str, set[str]]:
+        """What :func:`searchdoc.query.matched_terms` returns (Whoosh's ``existing_terms`` with
+        expansion), looked up in the columns instead of Whoosh's term tables."""
+        schema = self.schema
+        termset: set[tuple[str, bytes]] = set()
+        fieldname = None
+        for leaf in q.leaves():
+            # Whoosh's loop reuses the name ``fieldname`` for the terms it walks, so after the
+            # first term only leaves of that term's field count: reproduced as it is.
+            if fieldname and fieldname != leaf.field():
+                continue
+            kind = type(leaf)
+            if kind is wq.Prefix:
+                self._check_field(leaf.fieldname)
+                # Expansions come from the term tables: they exist.
+                expanded = self._expand(leaf.fieldname, self._bytes(leaf.fieldname, leaf.text))
+                if expanded:
+                    fieldname = leaf.fieldname
+                    termset.update((fieldname, t) for t in expanded)
+                continue
+            if kind in (wq.Term, wq.Phrase, sq.Proximity) or kind.__name__ == "_NullQuery":
+                terms = list(leaf.terms(phrases=True))
+            else:
+                raise Unsupported(kind.__name__)
+            for fieldname, text in terms:
+                if fieldname in schema:
+                    self._check_field(fieldname)
+                    try:
+                        btext = schema[fieldname].to_bytes(text)
+                    except ValueError:
+                        continue
+                    if any(seg.columns.term_index(fieldname, btext) >= 0 for seg in self.segments):
+                        termset.add((fieldname, btext))
+        found: dict[str, set[str]] = {}
+        for fieldname, term in termset:
+            found.setdefault(fieldname, set()).add(term.decode("utf-8", errors="replace"))
+        return found
+
+    def _expand(self, fieldname: str, prefix: bytes) -> list[bytes]:
+        terms = set()
+        for seg in self.segments:
+            found = seg.columns.prefix_range(fieldname, prefix)
+            if found and found[-1] - found[0] + 1 == len(found):
+                terms.update(seg.columns.terms(found[0], found[-1] + 1))
+            else:
+                terms.update(seg.columns.term(i) for i in found)
+        return sorted(terms)
 
 
 def _window(unique: list[str], positions: dict[str, list[int]]) -> float:

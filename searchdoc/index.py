@@ -1068,9 +1068,12 @@ class Index:
             log.warning("columnar query failed (%s); searching through Whoosh", exc.__class__.__name__)
             return None
         searcher = self.searcher()
+        try:
+            matched = executor.matched_terms(query)
+        except Unsupported:
+            matched = matched_terms(query, searcher.reader())
         hits = [RawHit(dict(searcher.stored_fields(docnum)), score) for docnum, score in ranked]
-        return RawResults(total=len(docs), hits=hits, matched_terms=matched_terms(query, searcher.reader()),
-                          theme_counts=theme_counts)
+        return RawResults(total=len(docs), hits=hits, matched_terms=matched, theme_counts=theme_counts)
 
     def _run_whoosh(self, query, query_text: str, filters: list, limit: int | None) -> RawResults:
         """run_query through Whoosh's matchers: the reference the executor reproduces."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
+from functools import lru_cache
 
 from searchdoc import analysis
 from searchdoc.corpus import Corpus
@@ -20,30 +21,47 @@ HIGHLIGHT_CLOSE = "**"
 
 
 def document_label(document: Document) -> str:
+    return _label(document.id, document.title)
+
+
+# Labels, citations and links are pure functions of a few strings, parsed from the id each time:
+# a search asks for them for every hit, and hits keep coming from the same documents.
+@lru_cache(maxsize=4096)
+def _label(doc_id: str, title: str | None) -> str:
     from searchdoc import citations
 
     try:
-        return citations.label(document.id)
+        return citations.label(doc_id)
     except Exception:
-        return document.title or document.id
+        return title or doc_id
 
 
 def pinpoint_citation(document: Document, paragraph: Paragraph | None) -> str:
     """Leidraad-style citation of a paragraph, with its page(s) when known."""
-    from searchdoc import citations
-
     page = paragraph.page if paragraph else None
     page_end = paragraph.page_end if paragraph else None
+    return _citation(document.id, document.vergaderjaar, page, page_end, document.title)
+
+
+@lru_cache(maxsize=16384)
+def _citation(doc_id: str, vergaderjaar: str | None, page, page_end, title: str | None) -> str:
+    from searchdoc import citations
+
     try:
-        return citations.full_citation(document.id, vergaderjaar=document.vergaderjaar, page=page, page_end=page_end)
+        return citations.full_citation(doc_id, vergaderjaar=vergaderjaar, page=page, page_end=page_end)
     except Exception:
-        return document_label(document)
+        return _label(doc_id, title)
 
 
 def paragraph_url(document: Document) -> str | None:
+    return document.url or _official_url(document.id)
+
+
+@lru_cache(maxsize=4096)
+def _official_url(doc_id: str) -> str | None:
     from searchdoc import citations
 
-    return document.url or citations.official_url(document.id)
+    return citations.official_url(doc_id)
 
 
 def match_spans(text: str, matched: dict[str, set[str]]) -> list[tuple[int, int]]:
