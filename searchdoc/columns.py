@@ -57,42 +57,62 @@ class ColumnWriter:
         self._files = {kind: open(self._tmp(kind), "wb") for kind in _ARRAYS if kind != "clen"}
         self._fields: dict[str, list[int]] = {}
         self._terms = self._postings = self._positions = self._term_bytes = 0
-        self._largest = 0
+        self._new_buffers()
         for kind in ("ctoff", "cpoff", "cqoff"):
-            self._files[kind].write(array("q", [0]).tobytes())
+            self._buffers[kind].append(0)
+
+    def _new_buffers(self) -> None:
+        # Terms are mostly rare: buffered, a term costs a few appends instead of ten writes.
+        self._buffers = {
+            "ckey": bytearray(), "cterm": bytearray(), "ctoff": array("q"), "cpoff": array("q"),
+            "cqoff": array("q"), "cdoc": array("I"), "cwt": array("d"), "ccnt": array("I"), "cpos": array("I"),
+        }
+
+    def _flush(self) -> None:
+        import numpy as np
+
+        for kind, buffer in self._buffers.items():
+            if kind == "cwt":
+                # float64 to float32 rounds as array("f") does when Whoosh writes its weights.
+                buffer = np.frombuffer(buffer, np.float64).astype("<f4")
+            self._files[kind].write(buffer.tobytes() if kind == "cwt" else buffer)
+        self._new_buffers()
 
     def _tmp(self, kind: str) -> Path:
         # A dot name: Whoosh neither packs it into the compound file nor deletes it meanwhile.
         return self.directory / f".{self.segment_id}.{kind}.tmp"
 
-    def add(self, fieldname: str, term: bytes, docs: array, weights, counts: array, positions: array) -> None:
-        """One term's postings: docnums, weights (stored as float32, as Whoosh does), and for
-        positional fields the number of positions per posting and the positions."""
+    def add(self, fieldname: str, term: bytes, docs: array, weights: array, counts: array, positions: array) -> None:
+        """One term's postings: docnums (array "I"), weights (array "d"; stored as float32, as
+        Whoosh stores them), and for positional fields the number of positions per posting and
+        the positions (arrays "I", else empty)."""
         if fieldname not in COLUMN_FIELDS:
             return
         span = self._fields.setdefault(fieldname, [self._terms, self._terms])
         span[1] += 1
-        files = self._files
-        files["ckey"].write(term[:KEY_WIDTH].ljust(KEY_WIDTH, b"\0"))
-        files["cterm"].write(term)
+        buffers = self._buffers
+        buffers["ckey"] += term[:KEY_WIDTH].ljust(KEY_WIDTH, b"\0")
+        buffers["cterm"] += term
         self._term_bytes += len(term)
-        files["ctoff"].write(array("q", [self._term_bytes]).tobytes())
-        files["cdoc"].write(array("I", docs).tobytes())
-        files["cwt"].write(array("f", weights).tobytes())
-        if len(counts) != len(docs):
-            counts = array("I", bytes(4 * len(docs)))
-        files["ccnt"].write(array("I", counts).tobytes())
-        files["cpos"].write(array("I", positions).tobytes())
-        if positions:
-            self._largest = max(self._largest, max(counts), max(positions))
+        buffers["ctoff"].append(self._term_bytes)
+        buffers["cdoc"].extend(docs)
+        buffers["cwt"].extend(weights)
+        if len(counts) == len(docs):
+            buffers["ccnt"].extend(counts)
+        else:
+            buffers["ccnt"].frombytes(bytes(4 * len(docs)))
+        buffers["cpos"].extend(positions)
         self._postings += len(docs)
         self._positions += len(positions)
-        files["cpoff"].write(array("q", [self._postings]).tobytes())
-        files["cqoff"].write(array("q", [self._positions]).tobytes())
+        buffers["cpoff"].append(self._postings)
+        buffers["cqoff"].append(self._positions)
         self._terms += 1
+        if len(buffers["cdoc"]) + len(buffers["cpos"]) > 1 << 20:
+            self._flush()
 
     def finish(self, doc_count: int, lengths: dict[str, bytes | bytearray]) -> None:
         """Write the length bytes and the header, and give the files their final names."""
+        self._flush()
         names = sorted(n for n in lengths if n in COLUMN_FIELDS)
         with open(self._tmp("clen"), "wb") as handle:
             for name in names:
@@ -100,13 +120,14 @@ class ColumnWriter:
                 handle.write(column + bytes(doc_count - len(column)))
         for handle in self._files.values():
             handle.close()
-        wide = self._largest > 0xFFFF
+        wide = any(int(chunk.max()) > 0xFFFF for kind in ("ccnt", "cpos") for chunk in self._chunks(kind))
         if not wide:
-            import numpy as np
-
             for kind in ("ccnt", "cpos"):
-                narrow = np.fromfile(self._tmp(kind), "<u4").astype("<u2")
-                narrow.tofile(self._tmp(kind))
+                narrow = self.directory / f".{self.segment_id}.{kind}.narrow.tmp"
+                with open(narrow, "wb") as handle:
+                    for chunk in self._chunks(kind):
+                        handle.write(chunk.astype("<u2").tobytes())
+                os.replace(narrow, self._tmp(kind))
         header = {
             "wide": wide,
             "version": COLUMNS_VERSION, "doc_count": doc_count, "terms": self._terms,
@@ -119,10 +140,21 @@ class ColumnWriter:
         tmp.write_text(json.dumps(header), encoding="utf-8")
         os.replace(tmp, _path(self.directory, self.segment_id, "cols"))
 
+    def _chunks(self, kind: str, size: int = 1 << 22):
+        """A u4 column file in pieces, so a large segment's positions never sit in memory whole."""
+        import numpy as np
+
+        with open(self._tmp(kind), "rb") as handle:
+            while True:
+                chunk = np.fromfile(handle, "<u4", count=size)
+                if not chunk.size:
+                    return
+                yield chunk
+
     def cancel(self) -> None:
         for handle in self._files.values():
             handle.close()
-        for kind in (*_ARRAYS, "cols"):
+        for kind in (*_ARRAYS, "cols", "ccnt.narrow", "cpos.narrow"):
             self._tmp(kind).unlink(missing_ok=True)
 
 
