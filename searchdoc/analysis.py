@@ -21,6 +21,7 @@ use; every per-word step is cached, because a corpus repeats a small vocabulary 
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -219,6 +220,16 @@ def use_word_store(directory) -> None:
     if lists is not None:
         lists.close()
     _STORE_CHOICE[:] = [False, None]
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (an index build worker) analyses many words: it loads the word lists,
+    and never shares its parent's SQLite connection."""
+    _STORE_CHOICE[:] = [True, None]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _stored_lists() -> _StoredLists | None:

@@ -166,3 +166,21 @@ def test_a_reader_with_a_store_never_loads_the_lists(store_path, tmp_path):
     expected = [analysis.stem("drones"), analysis.split_compound("onderwaterdrones"),
                 analysis._is_english("capturing", 0.0), 0]
     assert done.stdout.strip() == " ".join(str(x) for x in expected)
+
+
+def _child_choice(queue) -> None:
+    queue.put((list(analysis._STORE_CHOICE), analysis._stored_lists() is None))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_build_worker_loads_the_lists_rather_than_share_the_store(stored):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_choice, args=(queue,))
+    child.start()
+    choice, uses_memory = queue.get(timeout=30)
+    child.join()
+    assert choice == [True, None] and uses_memory
+    assert analysis._STORE_CHOICE[1] is stored  # the parent keeps its store
