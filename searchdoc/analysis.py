@@ -243,10 +243,8 @@ def _stored_lists() -> _StoredLists | None:
     _STORE_CHOICE[0] = True
     from searchdoc import wordstore
 
-    try:
-        folder = Path(directory() if callable(directory) else directory)
-        path = folder / wordstore.store_name([Path(__file__), Path(wordstore.__file__)])
-    except OSError:
+    path = _word_store_path()
+    if path is None:
         return None
     store = wordstore.open_store(path)
     if store is None:
@@ -254,6 +252,25 @@ def _stored_lists() -> _StoredLists | None:
         return None
     _STORE_CHOICE[1] = _StoredLists(store)
     return _STORE_CHOICE[1]
+
+
+_STORE_PATHS: dict = {}
+
+
+def _word_store_path() -> Path | None:
+    """The word store's file for this analysis code and word lists, once a reader asked for one."""
+    directory = _STORE_DIRECTORY[0]
+    if directory is None:
+        return None
+    if directory not in _STORE_PATHS:
+        from searchdoc import wordstore
+
+        try:
+            folder = Path(directory() if callable(directory) else directory)
+            _STORE_PATHS[directory] = folder / wordstore.store_name([Path(__file__), Path(wordstore.__file__)])
+        except OSError:
+            _STORE_PATHS[directory] = None
+    return _STORE_PATHS[directory]
 
 
 def _write_word_store(path: Path) -> None:
@@ -791,15 +808,17 @@ class SynonymTable:
     """Groups of interchangeable words, phrases and acronyms, matched on analysed terms."""
 
     groups: list[list[str]] = field(default_factory=list)
+    #: Each phrase's (phrase terms, comparison key), filled as phrases are analysed: every add
+    #: re-indexes all groups, which must not mean analysing every phrase again. A reader of the
+    #: index starts from the analyses saved beside the word store (see :func:`load_synonyms`).
+    analysed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Per group: (phrase as written, its phrase terms, its comparison key), one per key.
         self._members: list[list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = []
         self._index: dict[tuple[str, ...], set[int]] = {}
         self._longest = 0
-        # Each phrase's (phrase terms, comparison key): every add re-indexes all groups, which
-        # must not mean analysing every phrase again.
-        self._analysed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         groups, self.groups = self.groups, []
         for group in groups:
             self.add(group)
@@ -835,10 +854,10 @@ class SynonymTable:
             self._members.append(list(members.values()))
 
     def _analyse(self, phrase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        found = self._analysed.get(phrase)
+        found = self.analysed.get(phrase)
         if found is None:
             sequence = tuple(phrase_terms(phrase))
-            found = self._analysed[phrase] = (sequence, _key(sequence) if sequence else ())
+            found = self.analysed[phrase] = (sequence, _key(sequence) if sequence else ())
         return found
 
     def add_definitions(self, definitions: Iterable[tuple[str, str]]) -> None:
@@ -952,7 +971,45 @@ def load_synonyms(path: str | Path | None = None) -> SynonymTable:
     if path is not None:
         user_groups, replace = _read_groups(Path(path).expanduser())
         groups = user_groups if replace else groups + user_groups
-    return SynonymTable(groups)
+    saved = _phrase_analyses_path()
+    analysed = _read_phrase_analyses(saved) if saved is not None else {}
+    known = len(analysed)
+    table = SynonymTable(groups, analysed)
+    if saved is not None and len(table.analysed) > known:
+        _write_phrase_analyses(saved, table.analysed)
+    return table
+
+
+def _phrase_analyses_path() -> Path | None:
+    """Where a reader of the index keeps the analyses of synonym phrases: beside the word store,
+    named like it, so they belong to one version of the analysis (None for other processes)."""
+    store = _word_store_path()
+    return store.with_name(store.name.replace("words-", "phrases-").replace(".sqlite", ".json")) if store else None
+
+
+def _read_phrase_analyses(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {phrase: (tuple(terms), tuple(key)) for phrase, (terms, key) in data.items()}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _write_phrase_analyses(path: Path, analysed: dict) -> None:
+    """Saved atomically; only saves time, so a folder that cannot be written is no error."""
+    import json
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(analysed, handle, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------- acronyms

@@ -144,3 +144,20 @@ def write_store(path: Path, lexicon: dict[str, float], english: Iterable[tuple[s
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+    _remove_outdated(path)
+
+
+#: Stores of other versions untouched this long are removed when a new one is written (another
+#: installed version may still use a younger one).
+OUTDATED_DAYS = 30
+
+
+def _remove_outdated(current: Path) -> None:
+    import time
+
+    cutoff = time.time() - OUTDATED_DAYS * 86400
+    for pattern in ("words-*.sqlite", "phrases-*.json"):
+        for other in current.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                if other.name != current.name and other.stat().st_mtime < cutoff:
+                    other.unlink()

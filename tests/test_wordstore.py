@@ -184,3 +184,52 @@ def test_a_forked_build_worker_loads_the_lists_rather_than_share_the_store(store
     child.join()
     assert choice == [True, None] and uses_memory
     assert analysis._STORE_CHOICE[1] is stored  # the parent keeps its store
+
+
+def test_a_reader_reuses_the_saved_analyses_of_synonym_phrases(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "_STORE_DIRECTORY", [tmp_path])
+    monkeypatch.setattr(analysis, "_STORE_PATHS", {})
+    first = analysis.load_synonyms()
+    saved = list(tmp_path.glob("phrases-*.json"))
+    assert len(saved) == 1 and saved[0].name.endswith(".json")
+
+    def refuse(text):
+        raise AssertionError(f"analysed {text!r} again")
+
+    monkeypatch.setattr(analysis, "phrase_terms", refuse)
+    second = analysis.load_synonyms()
+    assert second.groups == first.groups
+    assert (second._members, second._index, second._longest) == (first._members, first._index, first._longest)
+    assert second.analysed == first.analysed
+    words = ["kunstmatige", "intelligentie", "drone"]
+    monkeypatch.undo()
+    assert second.matches(analysis.phrase_terms(" ".join(words))) == first.matches(
+        analysis.phrase_terms(" ".join(words)))
+
+
+def test_damaged_saved_phrase_analyses_are_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "_STORE_DIRECTORY", [tmp_path])
+    monkeypatch.setattr(analysis, "_STORE_PATHS", {})
+    path = analysis._phrase_analyses_path()
+    path.write_text("{not json", encoding="utf-8")
+    table = analysis.load_synonyms()
+    assert table.groups and table.matches(analysis.phrase_terms("kunstmatige intelligentie"))
+    assert analysis._read_phrase_analyses(path) == table.analysed  # rewritten whole
+
+
+def test_writing_a_store_removes_long_unused_ones_of_other_versions(tmp_path):
+    import os
+    import time
+
+    old, recent = tmp_path / "words-0000000000000000.sqlite", tmp_path / "words-1111111111111111.sqlite"
+    old_phrases = tmp_path / "phrases-0000000000000000.json"
+    for path in (old, recent, old_phrases):
+        path.write_bytes(b"x")
+    long_ago = time.time() - (wordstore.OUTDATED_DAYS + 1) * 86400
+    os.utime(old, (long_ago, long_ago))
+    os.utime(old_phrases, (long_ago, long_ago))
+    wordstore.write_store(tmp_path / "words-2222222222222222.sqlite", {"drone": 3.5}, [("drone", 3.1)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [recent.name, "words-2222222222222222.sqlite"]
+    store = wordstore.open_store(tmp_path / "words-2222222222222222.sqlite")
+    assert store.row("drone") == (3.5, 3.1) and store.row("robot") is None
+    store.close()
