@@ -200,8 +200,8 @@ def word_frequency(folded: str) -> float:
 #: search needs a few thousand, an export of many hits or an index build far more.
 STORE_LOOKUP_LIMIT = 50_000
 
-# The directory of the word store (a callable giving it), once a reader of the index asks for
-# it; and whether the choice between store and memory is made, and the store chosen.
+# The directory of the word store (a callable giving it), once a command that reads the index
+# asks for it; and whether the choice between store and memory is made, and the store chosen.
 _STORE_DIRECTORY: list = [None]
 _STORE_CHOICE: list = [False, None]
 

@@ -950,9 +950,7 @@ class Index:
 
     def searcher(self):
         if self._searcher is None:
-            # A reader analyses only query words and hit texts: looking them up in the word store
-            # costs less than loading the word lists into memory (most of a cold search).
-            analysis.use_word_store(settings.user_cache_dir)
+
             try:
                 self._ix = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
                 self._searcher = self._ix.searcher()

@@ -2,8 +2,8 @@
 
 Loading the lists into memory takes about a second: right for an index build, which looks up
 millions of words, but most of a cold ``searchdoc search``, which looks up a few thousand. So a
-process that reads the index looks words up in this file instead (see
-:func:`searchdoc.analysis.use_word_store`). The file holds exactly what the in-memory lists
+command that only reads the index (the CLI, once the index is up to date) looks words up in this
+file instead (see :func:`searchdoc.analysis.use_word_store`). The file holds exactly what the in-memory lists
 hold, one row per word, and is written once per machine by the first such process that had to
 load the lists; its name carries a digest of the analysis code and the wordfreq data, so a new
 version is written beside an outdated one rather than read.

@@ -233,3 +233,38 @@ def test_writing_a_store_removes_long_unused_ones_of_other_versions(tmp_path):
     store = wordstore.open_store(tmp_path / "words-2222222222222222.sqlite")
     assert store.row("drone") == (3.5, 3.1) and store.row("robot") is None
     store.close()
+
+
+def test_searchdoc_search_looks_words_up_in_the_store_and_finds_the_same(store_path, letter_env):
+    """The CLI, once the index is fresh, uses the store; the results are the library's with the
+    word lists in memory."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from searchdoc.corpus import Corpus
+    from searchdoc.index import Index
+    from searchdoc.search import result_to_dict, search
+
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "searchdoc"
+    cache.mkdir(parents=True)
+    shutil.copy(store_path, cache / wordstore.store_name(_code()))
+    script = (
+        "import sys\n"
+        "from searchdoc import analysis, cli\n"
+        "cli.cli.main(args=sys.argv[1:], prog_name='searchdoc', standalone_mode=False)\n"
+        "print('lists loaded:', analysis._word_list.cache_info().currsize, file=sys.stderr)\n"
+    )
+    query = "autonome wapensystemen"
+    done = subprocess.run([sys.executable, "-c", script, "search", query, "--format", "json", "--context", "1"],
+                          capture_output=True, text=True, check=True)
+    assert "lists loaded: 0" in done.stderr
+    corpus_dir, index_dir = letter_env
+    corpus = Corpus(corpus_dir)
+    index = Index(index_dir, corpus)
+    try:
+        assert json.loads(done.stdout) == result_to_dict(search(index, corpus, query, context=1))
+    finally:
+        index.close()
