@@ -21,6 +21,7 @@ use; every per-word step is cached, because a corpus repeats a small vocabulary 
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -157,8 +158,8 @@ def fold(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> dict[str, float]:
-    """Folded Dutch words and their Zipf frequency (wordfreq 'large'), loaded once."""
+def _word_list() -> dict[str, float]:
+    """Folded Dutch words and their Zipf frequency (wordfreq 'large'), loaded into memory once."""
     import wordfreq
 
     lexicon: dict[str, float] = {}
@@ -182,9 +183,180 @@ def _lexicon() -> dict[str, float]:
     return lexicon
 
 
+def _lexicon():
+    """The Dutch lexicon (``get(folded, default)``): in memory, or the word store's view of it."""
+    lists = _stored_lists()
+    return _word_list() if lists is None else lists.lexicon
+
+
 def word_frequency(folded: str) -> float:
     """Zipf frequency of a folded word in Dutch (0 for an unknown word; 7 is very common)."""
     return _lexicon().get(folded, 0.0)
+
+
+# --------------------------------------------------------------------------- the word store
+
+#: Words a process looks up in the word store before it loads the word lists after all: a cold
+#: search needs a few thousand, an export of many hits or an index build far more.
+STORE_LOOKUP_LIMIT = 50_000
+
+# The directory of the word store (a callable giving it), once a command that reads the index
+# asks for it; and whether the choice between store and memory is made, and the store chosen.
+_STORE_DIRECTORY: list = [None]
+_STORE_CHOICE: list = [False, None]
+
+
+def use_word_store(directory) -> None:
+    """Look words up in the word store in ``directory`` (a callable returning the folder, called
+    only when a word is first needed) instead of loading the word lists, unless they are already
+    in memory; see :mod:`searchdoc.wordstore`. None returns to loading them.
+
+    For processes that analyse few words (a search): the answers are the same either way.
+    """
+    if directory is _STORE_DIRECTORY[0]:
+        return
+    _STORE_DIRECTORY[0] = directory
+    lists = _STORE_CHOICE[1]
+    if lists is not None:
+        lists.close()
+    _STORE_CHOICE[:] = [False, None]
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (an index build worker) analyses many words: it loads the word lists,
+    and never shares its parent's SQLite connection."""
+    _STORE_CHOICE[:] = [True, None]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _stored_lists() -> _StoredLists | None:
+    """The word store's lists when this process uses them; None while it uses (or will load)
+    the lists in memory. Decided on the first word that needs them."""
+    if _STORE_CHOICE[0]:
+        return _STORE_CHOICE[1]
+    directory = _STORE_DIRECTORY[0]
+    if directory is None or _word_list.cache_info().currsize:
+        return None
+    _STORE_CHOICE[0] = True
+    from searchdoc import wordstore
+
+    path = _word_store_path()
+    if path is None:
+        return None
+    store = wordstore.open_store(path)
+    if store is None:
+        _write_word_store(path)
+        return None
+    _STORE_CHOICE[1] = _StoredLists(store)
+    return _STORE_CHOICE[1]
+
+
+_STORE_PATHS: dict = {}
+
+
+def _word_store_path() -> Path | None:
+    """The word store's file for this analysis code and word lists, once a reader asked for one."""
+    directory = _STORE_DIRECTORY[0]
+    if directory is None:
+        return None
+    if directory not in _STORE_PATHS:
+        from searchdoc import wordstore
+
+        try:
+            folder = Path(directory() if callable(directory) else directory)
+            _STORE_PATHS[directory] = folder / wordstore.store_name([Path(__file__), Path(wordstore.__file__)])
+        except OSError:
+            _STORE_PATHS[directory] = None
+    return _STORE_PATHS[directory]
+
+
+def _write_word_store(path: Path) -> None:
+    """Load the word lists and save them as the store, for the next process that reads the index.
+    The store only saves time: when it cannot be written, this process goes on without it."""
+    import sqlite3
+
+    import wordfreq
+
+    from searchdoc import wordstore
+
+    lexicon = _word_list()
+    english = wordstore.english_rows(wordfreq.get_frequency_list("en", wordlist="best"),
+                                     lambda word: wordfreq.zipf_frequency(word, "en"))
+    try:
+        wordstore.write_store(path, lexicon, english)
+    except (OSError, sqlite3.Error):
+        pass
+
+
+class _StoredLists:
+    """The word lists as looked up in a word store, until the process has looked up so many
+    words that the lists in memory serve it better: then every view turns to them."""
+
+    def __init__(self, store):
+        self.store = store
+        self.lexicon = _StoredLexicon(self)
+        self.parts = _StoredParts(self)
+
+    def row(self, word: str) -> tuple[float | None, float | None] | None:
+        store = self.store
+        if store is None:
+            return None
+        found = store.row(word)
+        if store.broken or store.lookups > STORE_LOOKUP_LIMIT:
+            self.close()
+            _STORE_CHOICE[1] = None
+            return None
+        return found
+
+    def zipf(self, word: str) -> float | None:
+        """Dutch Zipf frequency, None for a word not in the lexicon."""
+        if self.store is not None:
+            found = self.row(word)
+            if self.store is not None:
+                return found[0] if found is not None else None
+        return _word_list().get(word)
+
+    def english(self, folded: str) -> float:
+        """English Zipf frequency, as wordfreq.zipf_frequency(folded, "en") gives it."""
+        if self.store is not None and folded.isascii() and folded.isalpha():
+            found = self.row(folded)
+            if self.store is not None:
+                return found[1] if found is not None and found[1] is not None else 0.0
+        return _english_zipf(folded)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+class _StoredLexicon:
+    """``get`` of the Dutch lexicon, as on the dict :func:`_word_list` returns."""
+
+    def __init__(self, lists: _StoredLists):
+        self.lists = lists
+
+    def get(self, word: str, default=None):
+        z = self.lists.zipf(word)
+        return default if z is None else z
+
+
+class _StoredParts:
+    """``get`` of the compound-part table, as on the dict :func:`_memory_part_table` returns."""
+
+    def __init__(self, lists: _StoredLists):
+        self.lists = lists
+
+    def get(self, word: str, default=None):
+        if len(word) < MIN_PART:
+            return default
+        z = self.lists.zipf(word)
+        if z is None or z < _MIN_PART_ZIPF.get(len(word), _MIN_LONG_PART_ZIPF):
+            return default
+        return min(z, _PART_ZIPF_CAP)
 
 
 # --------------------------------------------------------------------------- compounds
@@ -227,20 +399,32 @@ _NOT_TAIL = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _part_table() -> dict[str, float]:
+def _memory_part_table() -> dict[str, float]:
     """Every word that may be a compound part, with its (capped) Zipf frequency."""
     table = {}
-    for word, z in _lexicon().items():
+    for word, z in _word_list().items():
         if len(word) >= MIN_PART and z >= _MIN_PART_ZIPF.get(len(word), _MIN_LONG_PART_ZIPF):
             table[word] = min(z, _PART_ZIPF_CAP)
     return table
 
 
-def _is_english(folded: str, dutch_zipf: float) -> bool:
-    """Whether a word is English rather than Dutch; English words are not Dutch compounds."""
+def _part_table():
+    """The compound-part table (``get(word)``): in memory, or the word store's view of it."""
+    lists = _stored_lists()
+    return _memory_part_table() if lists is None else lists.parts
+
+
+def _english_zipf(folded: str) -> float:
     import wordfreq
 
-    return wordfreq.zipf_frequency(folded, "en") > dutch_zipf + _ENGLISH_MARGIN
+    return wordfreq.zipf_frequency(folded, "en")
+
+
+def _is_english(folded: str, dutch_zipf: float) -> bool:
+    """Whether a word is English rather than Dutch; English words are not Dutch compounds."""
+    lists = _stored_lists()
+    english = _english_zipf(folded) if lists is None else lists.english(folded)
+    return english > dutch_zipf + _ENGLISH_MARGIN
 
 
 @lru_cache(maxsize=_CACHE)
@@ -624,6 +808,11 @@ class SynonymTable:
     """Groups of interchangeable words, phrases and acronyms, matched on analysed terms."""
 
     groups: list[list[str]] = field(default_factory=list)
+    #: Each phrase's (phrase terms, comparison key), filled as phrases are analysed: every add
+    #: re-indexes all groups, which must not mean analysing every phrase again. A reader of the
+    #: index starts from the analyses saved beside the word store (see :func:`load_synonyms`).
+    analysed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Per group: (phrase as written, its phrase terms, its comparison key), one per key.
@@ -639,12 +828,12 @@ class SynonymTable:
         (compared as analysed terms, so "autonome wapensystemen" = "autonoom wapensysteem").
         """
         incoming = [p.strip() for p in phrases if p and p.strip()]
-        incoming = [p for p in incoming if phrase_terms(p)]
+        incoming = [p for p in incoming if self._analyse(p)[0]]
         if not incoming:
             return
         overlapping = set()
         for phrase in incoming:
-            overlapping |= self._index.get(_key(phrase_terms(phrase)), set())
+            overlapping |= self._index.get(self._analyse(phrase)[1], set())
         merged = [p for g in sorted(overlapping) for p in self.groups[g]] + incoming
         self.groups = [g for i, g in enumerate(self.groups) if i not in overlapping]
         self.groups.append(list(dict.fromkeys(merged)))
@@ -657,13 +846,19 @@ class SynonymTable:
         for g, group in enumerate(self.groups):
             members: dict[tuple[str, ...], tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
             for phrase in group:
-                sequence = tuple(phrase_terms(phrase))
+                sequence, key = self._analyse(phrase)
                 if sequence:
-                    key = _key(sequence)
                     members.setdefault(key, (phrase, sequence, key))
                     self._index.setdefault(key, set()).add(g)
                     self._longest = max(self._longest, len(key))
             self._members.append(list(members.values()))
+
+    def _analyse(self, phrase: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        found = self.analysed.get(phrase)
+        if found is None:
+            sequence = tuple(phrase_terms(phrase))
+            found = self.analysed[phrase] = (sequence, _key(sequence) if sequence else ())
+        return found
 
     def add_definitions(self, definitions: Iterable[tuple[str, str]]) -> None:
         """Add acronym definitions found in a corpus (see :func:`find_acronym_definitions`)."""
@@ -776,7 +971,45 @@ def load_synonyms(path: str | Path | None = None) -> SynonymTable:
     if path is not None:
         user_groups, replace = _read_groups(Path(path).expanduser())
         groups = user_groups if replace else groups + user_groups
-    return SynonymTable(groups)
+    saved = _phrase_analyses_path()
+    analysed = _read_phrase_analyses(saved) if saved is not None else {}
+    known = len(analysed)
+    table = SynonymTable(groups, analysed)
+    if saved is not None and len(table.analysed) > known:
+        _write_phrase_analyses(saved, table.analysed)
+    return table
+
+
+def _phrase_analyses_path() -> Path | None:
+    """Where a reader of the index keeps the analyses of synonym phrases: beside the word store,
+    named like it, so they belong to one version of the analysis (None for other processes)."""
+    store = _word_store_path()
+    return store.with_name(store.name.replace("words-", "phrases-").replace(".sqlite", ".json")) if store else None
+
+
+def _read_phrase_analyses(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {phrase: (tuple(terms), tuple(key)) for phrase, (terms, key) in data.items()}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _write_phrase_analyses(path: Path, analysed: dict) -> None:
+    """Saved atomically; only saves time, so a folder that cannot be written is no error."""
+    import json
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(analysed, handle, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------- acronyms

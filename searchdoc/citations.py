@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from searchdoc.errors import CitationParseError, InvalidIdentifierError
@@ -267,14 +268,26 @@ _STARTS = (
     r"|g(?:mb|emeenteblad)|p(?:rb|rovinciaal)|w(?:sb|aterschapsblad)|zaak|nds-)"
 )
 _FLAGS = re.IGNORECASE
-_FORM_RES = {name: re.compile(pattern, _FLAGS) for name, pattern in _FORMS.items()}
-_MASTER = re.compile(
-    _STARTS
-    + "(?:"
-    + "|".join(f"(?P<{name}>{re.sub(r'[(][?]P<[a-z0-9_]+>', '(?:', pattern)})" for name, pattern in _FORMS.items())
-    + ")",
-    _FLAGS,
-)
+
+
+# The scanner's grammars are compiled when first used: labelling a search hit needs none of them,
+# and compiling them all costs a cold ``searchdoc search`` about 0.1 s.
+@cache
+def _form_re(name: str) -> re.Pattern:
+    return re.compile(_FORMS[name], _FLAGS)
+
+
+@cache
+def _master() -> re.Pattern:
+    """One pattern trying every form, each as a named group, after the cheap start check."""
+    return re.compile(
+        _STARTS
+        + "(?:"
+        + "|".join(f"(?P<{name}>{re.sub(r'[(][?]P<[a-z0-9_]+>', '(?:', pattern)})" for name, pattern in _FORMS.items())
+        + ")",
+        _FLAGS,
+    )
+
 
 # Sub-grammars used to decode a matched span.
 _ONE_DOSSIER_RE = re.compile(
@@ -596,9 +609,9 @@ def _decode(form: str, text: str, start: int, end: int) -> list[Reference]:
         ref = _parse_url(raw)
         return [ref] if ref else []
     # match() rather than fullmatch(): an endpos would hide the text a lookahead needs to see.
-    m = _FORM_RES[form].match(text, start)
+    m = _form_re(form).match(text, start)
     if m is None or m.end() != end:
-        m = _FORM_RES[form].fullmatch(text, start, end)
+        m = _form_re(form).fullmatch(text, start, end)
     if m is None:
         return []
     if form == "oid":
@@ -884,7 +897,7 @@ def _parse_whole(s: str) -> list[Reference]:
         refs = _decode_dossiers_only(_dossiers(s), s, "bare")
         if refs:
             return refs
-    m = _MASTER.fullmatch(s)
+    m = _master().fullmatch(s)
     if m is None:
         return []
     return _decode(m.lastgroup or "", s, 0, len(s))
@@ -899,7 +912,7 @@ def extract(text: str) -> list[Found]:
     if not isinstance(text, str) or not text:
         return []
     found: list[Found] = []
-    for m in _MASTER.finditer(text):
+    for m in _master().finditer(text):
         start, end = m.span()
         raw = text[start:end]
         for ref in _decode(m.lastgroup or "", text, start, end):

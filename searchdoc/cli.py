@@ -46,6 +46,13 @@ class AppContext:
             self._index = Index(self.settings.index_dir, corpus or self.corpus(), self.settings)
         if fresh:
             self._index.ensure_fresh(on_update=status)
+            from searchdoc import analysis
+            from searchdoc import settings as defaults
+
+            # From here the command only reads the index and analyses a few words (the query, the
+            # hits): looking them up in the word store costs less than loading the word lists,
+            # most of a cold search. Builds and long-running library users keep loading them.
+            analysis.use_word_store(defaults.user_cache_dir)
         return self._index
 
     def style(self, stream=None):

@@ -808,7 +808,9 @@ class Index:
             ix.close()
             shutil.rmtree(staging / f"{INDEX_NAME}.tmp", ignore_errors=True)
             report.added = doc_ids
-            state = {**self._expected_header(), "docs": fingerprints}
+            header = self._expected_header()
+            self._store_definitions(staging, fingerprints, header["analysis"])
+            state = {**header, "docs": fingerprints}
             atomic_write(staging / STATE_FILE, json.dumps(state, indent=1).encode())
             self._swap_in(staging)
         finally:
@@ -935,9 +937,43 @@ class Index:
             raise IndexDamagedError(f"index at {self.directory} is damaged: {exc.__class__.__name__}") from exc
         finally:
             ix.close()
-        state = {**self._expected_header(), "docs": fingerprints}
+        header = self._expected_header()
+        self._store_definitions(self.directory, fingerprints, header["analysis"])
+        state = {**header, "docs": fingerprints}
         atomic_write(self.state_path, json.dumps(state, indent=1).encode())
         return report
+
+    # ---- acronym definitions
+    def _store_definitions(self, directory: Path, fingerprints: dict[str, str], version: str) -> None:
+        """Keep the acronym definitions the documents make ("Nationale Cyber Security Agenda
+        (NCSA)") in the index folder ``directory``, in step with what was just indexed, so that no
+        search has to read them (:func:`searchdoc.query.refresh_definitions`). Called by a rebuild
+        on its staging folder before the swap, and by an update after its commit and before its
+        state: a search checks each document's entry against the state's fingerprint.
+        """
+        from searchdoc.query import DEFINITIONS_FILE, refresh_definitions
+
+        current = self.directory / DEFINITIONS_FILE
+        if directory != self.directory and current.is_file():
+            # A rebuild keeps the entries of documents that did not change.
+            with contextlib.suppress(OSError):
+                shutil.copy2(current, directory / DEFINITIONS_FILE)
+        refresh_definitions(directory, fingerprints, version, self._harvest_definitions)
+
+    def _harvest_definitions(self, doc_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+        """The definitions each document makes in its paragraphs and headings, read from its
+        JSON as indexed (not through the corpus's cache of loaded documents: a rebuild reads all)."""
+        from searchdoc.query import document_definitions
+
+        found = {}
+        for doc_id in sorted(doc_ids):
+            try:
+                data = json.loads(self.corpus.json_path(doc_id).read_bytes())
+            except (OSError, ValueError):
+                continue  # gone or damaged since it was indexed: a search reads its paragraphs
+            texts = [t for p in data.get("paragraphs", []) for t in (p.get("section") or "", p.get("text") or "")]
+            found[doc_id] = document_definitions(dict.fromkeys(texts))
+        return found
 
     # ---- reading
     def ensure_fresh(self, on_update: Callable[[str], None] | None = None) -> UpdateReport | None:

@@ -25,7 +25,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -673,13 +673,16 @@ def _harvest(searcher, doc_ids: set[str], total: int) -> dict[str, list[tuple[st
     return {doc_id: document_definitions(dict.fromkeys(t)) for doc_id, t in texts.items()}
 
 
-def corpus_definitions(directory: Path, searcher, indexed: dict[str, str], version: str = "") -> list[tuple]:
+def refresh_definitions(directory: Path, indexed: dict[str, str], version: str,
+                        harvest: Callable[[set[str]], dict[str, list[tuple[str, str]]]]) -> list[tuple]:
     """(acronym, long name, acronym key, name key) for every definition in the indexed documents.
 
-    Cached in the index folder per document and keyed by the fingerprint the index holds for it,
-    so only documents added or changed since the last query are read again; ``version`` (the
-    analysis fingerprint) invalidates the comparison keys. The cache is an optimisation: when
-    it cannot be written, the definitions are still returned.
+    The index folder keeps them per document, keyed by the fingerprint the index holds for it
+    (``indexed``: id to fingerprint), with the comparison key of every phrase; ``version`` (the
+    analysis fingerprint) invalidates the keys. Documents the file lacks or holds at another
+    fingerprint are read with ``harvest`` (ids to their definitions), removed ones dropped, and
+    the file is rewritten atomically when anything changed; when it cannot be written, the
+    definitions are still returned.
     """
     path = Path(directory) / DEFINITIONS_FILE
     cache: dict = {}
@@ -692,10 +695,15 @@ def corpus_definitions(directory: Path, searcher, indexed: dict[str, str], versi
     stale = {d for d, fp in indexed.items() if docs.get(d, {}).get("fp") != fp}
     changed = bool(stale) or any(d not in indexed for d in docs)
     if stale:
-        harvested = _harvest(searcher, stale, len(indexed))
+        harvested = harvest(stale)
         for doc_id in stale:
-            docs[doc_id] = {"fp": indexed[doc_id], "defs": [list(p) for p in harvested.get(doc_id, [])]}
-    docs = {d: v for d, v in docs.items() if d in indexed}
+            if doc_id in harvested:
+                docs[doc_id] = {"fp": indexed[doc_id], "defs": [list(p) for p in harvested[doc_id]]}
+            else:
+                # ``harvest`` could not read it: no entry, so the next reader tries again.
+                docs.pop(doc_id, None)
+    # In id order, as the file (sorted keys) gives them back on the next read.
+    docs = {d: docs[d] for d in sorted(docs) if d in indexed}
     pairs = list(dict.fromkeys((a, n) for v in docs.values() for a, n in v["defs"]))
     for phrase in {p for pair in pairs for p in pair}:
         if phrase not in keys:
@@ -709,6 +717,16 @@ def corpus_definitions(directory: Path, searcher, indexed: dict[str, str], versi
 
             atomic_write(path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return [(a, n, tuple(keys[a]), tuple(keys[n])) for a, n in pairs]
+
+
+def corpus_definitions(directory: Path, searcher, indexed: dict[str, str], version: str = "") -> list[tuple]:
+    """The definitions of the indexed documents for a query, as :func:`refresh_definitions` gives them.
+
+    Updating the index keeps the file in step (``Index._store_definitions``), so normally nothing is
+    read here; documents the file lacks (an index folder from an interrupted update, or a lost file)
+    are read from the index's stored paragraphs.
+    """
+    return refresh_definitions(directory, indexed, version, lambda doc_ids: _harvest(searcher, doc_ids, len(indexed)))
 
 
 _INDEX_SYNONYMS: dict[str, tuple[tuple, Synonyms]] = {}

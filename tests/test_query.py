@@ -180,6 +180,81 @@ def test_corpus_definitions_are_cached_and_follow_the_corpus(tmp_path):
     index.close()
 
 
+def _no_harvest_at_query_time(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a search read the acronym definitions from the index")
+
+    monkeypatch.setattr(sq, "_harvest", refuse)
+    sq._INDEX_SYNONYMS.clear()
+
+
+def _definition_pairs(index_dir) -> dict[str, list]:
+    cache = json.loads((index_dir / sq.DEFINITIONS_FILE).read_text(encoding="utf-8"))
+    return {doc_id: entry["defs"] for doc_id, entry in cache["docs"].items()}
+
+
+def test_index_updates_keep_the_acronym_definitions_and_searches_only_read_them(tmp_path, monkeypatch):
+    corpus = Corpus(tmp_path / "corpus")
+    corpus.documents_dir.mkdir(parents=True)
+    corpus.save(Document(id="kst-2-1", kind="kamerstuk", paragraphs=[
+        Paragraph(1, "Het Cybersecuritybeeld Nederland (CSBN) verschijnt jaarlijks.", None, 1, 1),
+        Paragraph(2, "Het CSBN waarschuwt voor statelijke actoren.", None, 1, 1),
+    ]))
+    index = Index(tmp_path / "index", corpus)
+    index.update()
+    assert _definition_pairs(tmp_path / "index") == {"kst-2-1": [["CSBN", "Cybersecuritybeeld Nederland"]]}
+    _no_harvest_at_query_time(monkeypatch)
+    assert [h.paragraph for h in search(index, corpus, "Cybersecuritybeeld Nederland").hits] == [1, 2]
+
+    # A newly ingested document's acronym is found; a removed document's is no longer a synonym.
+    corpus.save(Document(id="kst-2-2", kind="kamerstuk", paragraphs=[
+        Paragraph(1, "De Nationale Veiligheidsstrategie (NVS) verschijnt later.", None, 1, 1),
+        Paragraph(2, "De NVS noemt digitale dreigingen.", None, 1, 1),
+    ]))
+    report = index.update()
+    assert report.added == ["kst-2-2"] and not report.rebuilt
+    assert _definition_pairs(tmp_path / "index")["kst-2-2"] == [["NVS", "Nationale Veiligheidsstrategie"]]
+    hits = search(index, corpus, "Nationale Veiligheidsstrategie").hits
+    assert [(h.doc_id, h.paragraph) for h in hits] == [("kst-2-2", 1), ("kst-2-2", 2)]
+    corpus.remove("kst-2-1")
+    index.update()
+    assert set(_definition_pairs(tmp_path / "index")) == {"kst-2-2"}
+    assert ("CSBN", "Cybersecuritybeeld Nederland") not in [d[:2] for d in index.synonyms().definitions]
+    assert search(index, corpus, "Cybersecuritybeeld Nederland").hits == []
+    index.close()
+
+
+def test_a_rebuild_writes_the_definitions_with_the_index(tmp_path, monkeypatch):
+    corpus = Corpus(tmp_path / "corpus")
+    corpus.documents_dir.mkdir(parents=True)
+    corpus.save(Document(id="kst-2-1", kind="kamerstuk", paragraphs=[
+        Paragraph(1, "De Defensie Industrie Strategie (DIS) is herzien.", "Inleiding", 1, 1),
+    ]))
+    index = Index(tmp_path / "index", corpus)
+    index.update()
+    index.update(rebuild=True)
+    assert _definition_pairs(tmp_path / "index") == {"kst-2-1": [["DIS", "Defensie Industrie Strategie"]]}
+    assert not list(tmp_path.glob(".index.building-*"))
+    _no_harvest_at_query_time(monkeypatch)
+    assert [d[:2] for d in index.synonyms().definitions] == [("DIS", "Defensie Industrie Strategie")]
+    index.close()
+
+
+def test_a_search_reads_definitions_the_folder_lacks_from_the_index(tmp_path):
+    corpus = Corpus(tmp_path / "corpus")
+    corpus.documents_dir.mkdir(parents=True)
+    corpus.save(Document(id="kst-2-1", kind="kamerstuk", paragraphs=[
+        Paragraph(1, "Het Cybersecuritybeeld Nederland (CSBN) verschijnt jaarlijks.", None, 1, 1),
+    ]))
+    index = Index(tmp_path / "index", corpus)
+    index.update()
+    (tmp_path / "index" / sq.DEFINITIONS_FILE).unlink()
+    sq._INDEX_SYNONYMS.clear()
+    assert ("CSBN", "Cybersecuritybeeld Nederland") in [d[:2] for d in index.synonyms().definitions]
+    assert _definition_pairs(tmp_path / "index") == {"kst-2-1": [["CSBN", "Cybersecuritybeeld Nederland"]]}
+    index.close()
+
+
 def test_multi_word_synonym_inside_a_longer_query(mini):
     assert set(found(mini, "kunstmatige intelligentie ethiek")) == {"ai"}
 
