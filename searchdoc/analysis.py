@@ -87,6 +87,11 @@ def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
         yield m.group(0), m.start(), m.end()
 
 
+def words(text: str) -> list[str]:
+    """The words :func:`tokenize` finds, without their spans (one regex pass, for indexing)."""
+    return _WORD.findall(text)
+
+
 # --------------------------------------------------------------------------- folding
 
 

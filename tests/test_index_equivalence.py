@@ -212,3 +212,30 @@ def segment_sizes(directory) -> list[int]:
     sizes = [s.doc_count_all() for s in ix._segments()]
     ix.close()
     return sizes
+
+
+def test_position_values_are_whoosh_encoding():
+    # Both encoders (plain and numpy) against Whoosh's own Positions.encode, with deltas of
+    # every pickle width and lists longer than one pickle batch.
+    import random
+
+    import numpy as np
+    from whoosh.formats import Positions
+
+    rng = random.Random(8)
+    postings = [[rng.randrange(300)], [0], [5, 6], [1, 300, 70_000, 70_001],
+                sorted(rng.sample(range(5000), 1500)), [3], sorted(rng.sample(range(100_000), 40))]
+    counts = [len(p) for p in postings]
+    flat = [x for p in postings for x in p]
+    expected = [Positions().encode(p) for p in postings]
+    assert index_module._pack_positions(counts, flat) == expected
+    assert index_module._pack_positions_np(np.array(counts, dtype=np.uint32), np.array(flat, dtype=np.uint32)) == expected
+    singles = [[p] for p in (0, 7, 255, 256, 65_536)]
+    assert index_module._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
+
+
+def test_long_posting_lists_span_several_blocks(corpus, reference):
+    # The numpy writer (long lists) and the plain one (short lists) both ran in the equivalence
+    # builds; this checks the corpus really has lists of several blocks and of a few postings.
+    sizes = [len(term[7]) for term in reference[0]["fields"]["text"][0].values()]
+    assert max(sizes) > 128 and min(sizes) <= index_module._SMALL_TERM
