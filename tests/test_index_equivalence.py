@@ -229,7 +229,8 @@ def test_position_values_are_whoosh_encoding():
     flat = [x for p in postings for x in p]
     expected = [Positions().encode(p) for p in postings]
     assert index_module._pack_positions(counts, flat) == expected
-    assert index_module._pack_positions_np(np.array(counts, dtype=np.uint32), np.array(flat, dtype=np.uint32)) == expected
+    arrays = np.array(counts, dtype=np.uint32), np.array(flat, dtype=np.uint32)
+    assert index_module._pack_positions_np(*arrays) == expected
     singles = [[p] for p in (0, 7, 255, 256, 65_536)]
     assert index_module._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
 
