@@ -187,6 +187,14 @@ def _lexicon() -> dict[str, float]:
     return lexicon
 
 
+def preload() -> None:
+    """Load the language data analysis needs (Dutch and English word lists, the compound part
+    table, the stemmer) now: a build loads it once before forking its workers."""
+    _part_table()
+    _is_english("preload", 0.0)
+    _stemmer()
+
+
 def word_frequency(folded: str) -> float:
     """Zipf frequency of a folded word in Dutch (0 for an unknown word; 7 is very common)."""
     return _lexicon().get(folded, 0.0)
@@ -243,9 +251,34 @@ def _part_table() -> dict[str, float]:
 
 def _is_english(folded: str, dutch_zipf: float) -> bool:
     """Whether a word is English rather than Dutch; English words are not Dutch compounds."""
+    return _english_zipf(folded) > dutch_zipf + _ENGLISH_MARGIN
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
     import wordfreq
 
-    return wordfreq.zipf_frequency(folded, "en") > dutch_zipf + _ENGLISH_MARGIN
+    return wordfreq.get_frequency_dict("en", "best")
+
+
+def _english_zipf(folded: str) -> float:
+    """``wordfreq.zipf_frequency(folded, "en")``. A word of lower-case ASCII letters is one token
+    to wordfreq, so its figure is a dictionary lookup done as wordfreq does it (its tokenizer
+    costs more than the rest of splitting a compound); other words go through wordfreq."""
+    import wordfreq
+
+    if not (folded.isascii() and folded.isalpha() and folded.islower()):
+        return wordfreq.zipf_frequency(folded, "en")
+    minimum = wordfreq.zipf_to_freq(0.0)
+    freq = _english().get(folded)
+    if freq is None:
+        unrounded = minimum
+    else:
+        unrounded = max(1.0 / (1.0 / freq), minimum)
+    if unrounded == 0.0:
+        return round(wordfreq.freq_to_zipf(0.0), 2)
+    leading_zeroes = math.floor(-math.log(unrounded, 10))
+    return round(wordfreq.freq_to_zipf(round(unrounded, leading_zeroes + 3)), 2)
 
 
 @lru_cache(maxsize=_CACHE)

@@ -872,8 +872,9 @@ def _build_segment(index: Index, staging: Path, doc_ids: list[str], advance=None
     forgotten = _FORGOTTEN[0]
     for doc_id in doc_ids:
         if _FORGOTTEN[0] != forgotten:
-            # The tagger caches every word it has seen: a new one starts empty.
-            forgotten, index._tagger = _FORGOTTEN[0], None
+            # The tagger caches every word it has seen: it starts afresh with the analysis.
+            forgotten = _FORGOTTEN[0]
+            index.tagger().clear_cache()
         # A fresh Corpus per document: the shared one would keep every document in memory.
         document = Corpus(index.corpus.root).load(doc_id)
         for record in index.paragraph_records(document):
@@ -1167,46 +1168,67 @@ class Index:
         return [chunk for chunk in chunks if chunk]
 
     def _build_parallel(self, staging: Path, chunks: list[list[str]], progress) -> tuple[list, int]:
-        """Build one segment per chunk in worker processes; the segments in chunk order."""
+        """Build one segment per chunk, this process building the first one and worker processes
+        the others; the segments in chunk order."""
+        import gc
         import multiprocessing
         import queue
 
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        # The workers load the language data themselves: loaded here before forking, it would
-        # not stay shared (reference counts write to every page a worker reads) and the parent's
-        # copy would only add to the memory in use.
-        light = Index(self.directory, Corpus(self.corpus.root), self.config)
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if forking else "spawn")
+        if forking:
+            # Load the language data and compile the theme tagger once, before forking: the
+            # workers inherit them instead of each paying for them again. Frozen, the
+            # collector of a worker leaves those objects (and their pages) alone.
+            analysis.preload()
+            self.tagger()
+            gc.freeze()
+            worker_index = self
+        else:
+            worker_index = Index(self.directory, Corpus(self.corpus.root), self.config)
         messages = context.Queue()
-        workers = [
-            context.Process(target=_segment_worker, args=(light, staging, k, chunk, messages), daemon=True)
-            for k, chunk in enumerate(chunks)
-        ]
+        workers = {
+            k: context.Process(target=_segment_worker, args=(worker_index, staging, k, chunk, messages), daemon=True)
+            for k, chunk in enumerate(chunks) if k or not forking
+        }
         results: dict[int, tuple] = {}
+
+        def receive(timeout: float | None) -> None:
+            """Handle one message from a worker (or none within ``timeout``)."""
+            try:
+                kind, k, payload = messages.get(timeout=timeout) if timeout else messages.get_nowait()
+            except queue.Empty:
+                for worker in workers.values():
+                    if worker.exitcode not in (None, 0):
+                        raise SearchdocError(
+                            f"a process building the index stopped (exit code {worker.exitcode}, perhaps out of "
+                            "memory); run 'searchdoc index --rebuild' again"
+                        ) from None
+                return
+            if kind == "progress":
+                if progress:
+                    progress(payload)
+            elif kind == "done":
+                results[k] = payload
+            else:
+                raise payload
+
+        def advance(n: int) -> None:
+            if progress:
+                progress(n)
+            receive(None)
+
         try:
-            for worker in workers:
+            for worker in workers.values():
                 worker.start()
-            while len(results) < len(workers):
-                try:
-                    kind, k, payload = messages.get(timeout=0.5)
-                except queue.Empty:
-                    for k, worker in enumerate(workers):
-                        if k not in results and worker.exitcode not in (None, 0):
-                            raise SearchdocError(
-                                f"a process building the index stopped (exit code {worker.exitcode}, perhaps out of "
-                                "memory); run 'searchdoc index --rebuild' again"
-                            ) from None
-                    continue
-                if kind == "progress":
-                    if progress:
-                        progress(payload)
-                elif kind == "done":
-                    results[k] = payload
-                else:
-                    raise payload
+            if forking:
+                gc.unfreeze()
+                results[0] = _build_segment(self, staging, chunks[0], advance)
+            while len(results) < len(chunks):
+                receive(0.5)
         finally:
-            for worker in workers:
-                if worker.is_alive() and len(results) < len(workers):
+            for worker in workers.values():
+                if worker.is_alive() and len(results) < len(chunks):
                     worker.terminate()
                 worker.join()
             messages.close()

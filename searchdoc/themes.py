@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from searchdoc.analysis import fold, stem, tokenize
+from searchdoc.analysis import words as words_of
 from searchdoc.errors import ThemeError
 
 __all__ = [
@@ -365,6 +366,11 @@ class ThemeTagger:
             rule = _Rule(index, term.text, term.weight, stems, words[-1])
             self._phrase_rules.setdefault(stems[0], []).append(rule)
 
+    def clear_cache(self) -> None:
+        """Forget the analysed words and headings (a long build bounds its memory with this)."""
+        self._word_cache.clear()
+        self._heading_cache.clear()
+
     def _analyse_word(self, surface: str) -> _WordEntry:
         """(joined folded form, stem, single-word rules, phrases starting here) of a token."""
         cached = self._word_cache.get(surface)
@@ -397,14 +403,19 @@ class ThemeTagger:
         """All term matches in ``text`` as (rule, start, end), at most one per theme per span."""
         cache = self._word_cache
         analyse = self._analyse_word
+        # Most words are evidence of nothing: look them up by their surface form first, and
+        # find their spans only when some word is (entries are non-empty tuples).
+        entries = [cache.get(surface) or analyse(surface) for surface in words_of(text)]
+        found = [i for i, entry in enumerate(entries) if entry[2] or entry[3]]
+        if not found:
+            return []
         words = list(tokenize(text))
         raw: list[tuple[_Rule, int, int]] = []
         candidates: list[tuple[int, tuple[_Rule, ...]]] = []
-        for i, (surface, start, end) in enumerate(words):
-            entry = cache.get(surface)
-            if entry is None:
-                entry = analyse(surface)
+        for i in found:
+            entry = entries[i]
             if entry[2]:
+                _, start, end = words[i]
                 raw.extend((rule, start, end) for rule in entry[2])
             if entry[3]:
                 candidates.append((i, entry[3]))
