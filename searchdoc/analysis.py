@@ -92,6 +92,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def word_matches(text: str) -> list[re.Match]:
+    """The words :func:`tokenize` finds as match objects (``group``, ``span``), in one list."""
+    return list(_WORD.finditer(text))
+
+
 # --------------------------------------------------------------------------- folding
 
 

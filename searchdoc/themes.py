@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from searchdoc.analysis import fold, stem, tokenize
+from searchdoc.analysis import fold, stem, tokenize, word_matches
 from searchdoc.analysis import words as words_of
 from searchdoc.errors import ThemeError
 
@@ -409,39 +409,40 @@ class ThemeTagger:
         found = [i for i, entry in enumerate(entries) if entry[2] or entry[3]]
         if not found:
             return []
-        words = list(tokenize(text))
+        words = word_matches(text)
         raw: list[tuple[_Rule, int, int]] = []
         candidates: list[tuple[int, tuple[_Rule, ...]]] = []
         for i in found:
             entry = entries[i]
             if entry[2]:
-                _, start, end = words[i]
+                start, end = words[i].span()
                 raw.extend((rule, start, end) for rule in entry[2])
             if entry[3]:
                 candidates.append((i, entry[3]))
         for i, phrases in candidates:
             for rule in phrases:
-                last = self._phrase_last(text, words, i, rule)
+                last = self._phrase_last(text, words, entries, i, rule)
                 if last is not None:
-                    raw.append((rule, words[i][1], words[last][2]))
+                    raw.append((rule, words[i].start(), words[last].end()))
         return self._dedupe(raw) if len(raw) > 1 else raw
 
-    def _phrase_last(self, text: str, words: list[tuple[str, int, int]], i: int, rule: _Rule) -> int | None:
-        """Index of the last word of ``rule``'s phrase starting at word ``i``, if it matches."""
+    @staticmethod
+    def _phrase_last(text: str, words: list, entries: list[_WordEntry], i: int, rule: _Rule) -> int | None:
+        """Index of the last word of ``rule``'s phrase starting at word ``i``, if it matches
+        (``words`` the text's word matches, ``entries`` their analyses)."""
         n = len(rule.stems)
         if i + n > len(words):
             return None
         for k in range(1, n):
             j = i + k
-            if text[words[j - 1][2] : words[j][1]].strip(_PHRASE_GAP):
-                return None
-            joined, word_stem = self._analyse_word(words[j][0])[:2]
-            if word_stem == rule.stems[k]:
-                continue
+            joined, word_stem = entries[j][:2]
             # The last word may open a compound: "intelligentietechnologie", "rechtsorde".
-            if k == n - 1 and len(rule.last) >= _MIN_AFFIX and joined.startswith(rule.last):
-                continue
-            return None
+            if word_stem != rule.stems[k] and not (
+                k == n - 1 and len(rule.last) >= _MIN_AFFIX and joined.startswith(rule.last)
+            ):
+                return None
+            if text[words[j - 1].end() : words[j].start()].strip(_PHRASE_GAP):
+                return None
         return i + n - 1
 
     @staticmethod
