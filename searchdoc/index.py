@@ -113,7 +113,8 @@ BUILD_BUFFER_MB = 64
 _BYTES_PER_TOKEN = 48
 #: Field values (titles, sections, ids) whose word ids or terms a builder remembers.
 _MEMO_VALUES = 2_000
-#: Distinct words a builder analyses before it spills and starts its word caches afresh.
+#: Distinct words analysed before the analysis caches start afresh; also the most words a
+#: builder's buffer holds before it spills.
 WORD_CACHE_LIMIT = 60_000
 #: Postings per pickled chunk of a spilled run: a merge holds one chunk of every run in memory.
 _RUN_CHUNK = 1 << 16
@@ -283,6 +284,27 @@ def _pack_positions(counts: list[int], positions: list[int]) -> list[bytes]:
 _SINGLE: list[bytes] = []
 
 
+def _compress_small(value: bytes, level: int) -> bytes:
+    """zlib with a small window and hash table: the same size on values of a few kilobytes, and
+    much less zlib state to set up per value (a zlib stream per document or block)."""
+    import zlib
+
+    packer = zlib.compressobj(level, zlib.DEFLATED, 13, 5)
+    return packer.compress(value) + packer.flush()
+
+
+def _cheap_stored_compression(perdoc) -> None:
+    """Give the stored-fields column of ``perdoc`` (Whoosh's own: one pickled, zlib-compressed
+    dict per document, read back with zlib.decompress) :func:`_compress_small`."""
+    from whoosh.codec.whoosh3 import STORED_COLUMN
+
+    if not perdoc._has_column("_stored"):
+        perdoc._create_column("_stored", STORED_COLUMN)
+    writer = getattr(perdoc._colwriters["_stored"], "_child", None)
+    if writer is not None and hasattr(writer, "_compress"):
+        writer._compress = _compress_small
+
+
 class SegmentBuilder:
     """Writes one Whoosh segment, the same files ``SegmentWriter`` writes, several times faster.
 
@@ -308,6 +330,7 @@ class SegmentBuilder:
         self.codec = W3Codec(compression=1)
         self.segment = self.codec.new_segment(self.storage, ix.indexname)
         self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        _cheap_stored_compression(self.perdoc)
         self.docnum = 0
         self._limit = max(1, int(buffer_mb * 1024 * 1024 / _BYTES_PER_TOKEN))
         self._lengths: dict[str, bytearray] = {}
@@ -323,6 +346,8 @@ class SegmentBuilder:
                 self._fast[name] = analyzer.chain
         self._values: dict[bytes, int] = {}
         self._value_list: list[bytes] = []
+        # Words analysed since the analysis caches last started afresh.
+        self._analysed = 0
         self._start_buffer()
 
     def _start_buffer(self) -> None:
@@ -348,6 +373,10 @@ class SegmentBuilder:
                 wid = ids[word] = len(ids)
                 for chain, table in chains.items():
                     table.add(_word_entry(chain, word))
+                self._analysed += 1
+                if self._analysed >= WORD_CACHE_LIMIT:
+                    _forget_words()
+                    self._analysed = 0
             out.append(wid)
         return out
 
@@ -457,8 +486,6 @@ class SegmentBuilder:
         self.docnum += 1
         if max(self._tokens.values(), default=0) > self._limit or len(self._word_ids) > WORD_CACHE_LIMIT:
             self._spill()
-            if len(self._word_ids) > WORD_CACHE_LIMIT:
-                _forget_words()
             self._start_buffer()
 
     # ---- sorting a buffer
@@ -686,7 +713,6 @@ def _write_large_term(writer, postings: _Postings, lengths, field: tuple) -> Non
     """:func:`_write_blocks` for a long posting list: the per-posting steps (id deltas, block
     statistics) done by numpy over the whole list, the rest per block."""
     import pickle
-    import zlib
 
     import numpy as np
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
@@ -759,8 +785,7 @@ def _write_large_term(writer, postings: _Postings, lengths, field: tuple) -> Non
         data = pickle.dumps((tuple(deltas[start:end]), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
         comp = level if len(data) >= _COMPRESS_MIN_BYTES else 0
         if comp:
-            packer = zlib.compressobj(comp, zlib.DEFLATED, 13, 5)
-            data = packer.compress(data) + packer.flush()
+            data = _compress_small(data, comp)
         info = pickle.dumps((end - start, last_ids[b], max(0, maxweights[b]), comp, length_to_byte(minlengths[b]),
                              length_to_byte(maxlengths[b])), 2)
         length = len(info) + len(data)
@@ -785,7 +810,6 @@ def _write_blocks(writer, postings: _Postings, lenvals: list[int] | None, field:
     ``finish_term``: what ``add_posting`` per posting and ``_write_block`` per block do, in
     fewer Python steps."""
     import pickle
-    import zlib
 
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
     from whoosh.system import pack_int
@@ -845,10 +869,7 @@ def _write_blocks(writer, postings: _Postings, lenvals: list[int] | None, field:
         data = pickle.dumps((mini_ids, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
         comp = level if len(data) >= _COMPRESS_MIN_BYTES else 0
         if comp:
-            # A small window and hash table: the same size on blocks of a few kilobytes, and
-            # much less zlib state to set up per block.
-            packer = zlib.compressobj(comp, zlib.DEFLATED, 13, 5)
-            data = packer.compress(data) + packer.flush()
+            data = _compress_small(data, comp)
         info = pickle.dumps((len(ids), ids[-1], maxweight, comp, length_to_byte(minlength),
                              length_to_byte(maxlength)), 2)
         length = len(info) + len(data)

@@ -153,6 +153,17 @@ def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypat
     assert not list((tmp_path / "index").glob(".runs-*")), "run files must not survive the build"
 
 
+def test_small_word_caches_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
+    # A builder spills when its vocabulary is full and the analysis caches (and the tagger's)
+    # start afresh every few hundred words; neither may change what is indexed.
+    monkeypatch.setattr(index_module, "WORD_CACHE_LIMIT", 300)
+    forgotten = index_module._FORGOTTEN[0]
+    optimised_build(corpus, tmp_path / "index", 1)
+    assert index_module._FORGOTTEN[0] > forgotten
+    assert snapshot(tmp_path / "index") == reference[0]
+    assert results(tmp_path / "index", corpus) == reference[1]
+
+
 @pytest.mark.parametrize("chain", ["text", "parts"])
 def test_term_positions_match_the_analysis_chain(chain, corpus):
     texts = TRICKY + [p.text for d in corpus.ids()[:3] for p in corpus.load(d).paragraphs]
