@@ -88,6 +88,16 @@ def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
         yield m.group(0), m.start(), m.end()
 
 
+def words(text: str) -> list[str]:
+    """The words :func:`tokenize` finds, without their spans (one regex pass, for indexing)."""
+    return _WORD.findall(text)
+
+
+def word_matches(text: str) -> list[re.Match]:
+    """The words :func:`tokenize` finds as match objects (``group``, ``span``), in one list."""
+    return list(_WORD.finditer(text))
+
+
 # --------------------------------------------------------------------------- folding
 
 
@@ -187,6 +197,14 @@ def _lexicon():
     """The Dutch lexicon (``get(folded, default)``): in memory, or the word store's view of it."""
     lists = _stored_lists()
     return _word_list() if lists is None else lists.lexicon
+
+
+def preload() -> None:
+    """Load the language data analysis needs (Dutch and English word lists, the compound part
+    table, the stemmer) now: a build loads it once before forking its workers."""
+    _part_table()
+    _is_english("preload", 0.0)
+    _stemmer()
 
 
 def word_frequency(folded: str) -> float:
@@ -414,17 +432,38 @@ def _part_table():
     return _memory_part_table() if lists is None else lists.parts
 
 
-def _english_zipf(folded: str) -> float:
-    import wordfreq
-
-    return wordfreq.zipf_frequency(folded, "en")
-
-
 def _is_english(folded: str, dutch_zipf: float) -> bool:
     """Whether a word is English rather than Dutch; English words are not Dutch compounds."""
     lists = _stored_lists()
     english = _english_zipf(folded) if lists is None else lists.english(folded)
     return english > dutch_zipf + _ENGLISH_MARGIN
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    import wordfreq
+
+    return wordfreq.get_frequency_dict("en", "best")
+
+
+def _english_zipf(folded: str) -> float:
+    """``wordfreq.zipf_frequency(folded, "en")``. A word of lower-case ASCII letters is one token
+    to wordfreq, so its figure is a dictionary lookup done as wordfreq does it (its tokenizer
+    costs more than the rest of splitting a compound); other words go through wordfreq."""
+    import wordfreq
+
+    if not (folded.isascii() and folded.isalpha() and folded.islower()):
+        return wordfreq.zipf_frequency(folded, "en")
+    minimum = wordfreq.zipf_to_freq(0.0)
+    freq = _english().get(folded)
+    if freq is None:
+        unrounded = minimum
+    else:
+        unrounded = max(1.0 / (1.0 / freq), minimum)
+    if unrounded == 0.0:
+        return round(wordfreq.freq_to_zipf(0.0), 2)
+    leading_zeroes = math.floor(-math.log(unrounded, 10))
+    return round(wordfreq.freq_to_zipf(round(unrounded, leading_zeroes + 3)), 2)
 
 
 @lru_cache(maxsize=_CACHE)

@@ -82,12 +82,18 @@ class ColumnWriter:
         # A dot name: Whoosh neither packs it into the compound file nor deletes it meanwhile.
         return self.directory / f".{self.segment_id}.{kind}.tmp"
 
-    def add(self, fieldname: str, term: bytes, docs: array, weights: array, counts: array, positions: array) -> None:
-        """One term's postings: docnums (array "I"), weights (array "d"; stored as float32, as
-        Whoosh stores them), and for positional fields the number of positions per posting and
-        the positions (arrays "I", else empty)."""
+    def add(self, fieldname: str, term: bytes, docs, weights, counts, positions) -> None:
+        """One term's postings as numpy arrays: docnums, weights (stored as float32, as Whoosh
+        stores them), and for positional fields the number of positions per posting and the
+        positions (None or empty otherwise)."""
+        import numpy as np
+
         if fieldname not in COLUMN_FIELDS:
             return
+        docs = np.asarray(docs, dtype=np.uint32)
+        weights = np.asarray(weights, dtype=np.float64)
+        counts = np.asarray(counts if counts is not None else (), dtype=np.uint32)
+        positions = np.asarray(positions if positions is not None else (), dtype=np.uint32)
         span = self._fields.setdefault(fieldname, [self._terms, self._terms])
         span[1] += 1
         buffers = self._buffers
@@ -95,13 +101,13 @@ class ColumnWriter:
         buffers["cterm"] += term
         self._term_bytes += len(term)
         buffers["ctoff"].append(self._term_bytes)
-        buffers["cdoc"].extend(docs)
-        buffers["cwt"].extend(weights)
+        buffers["cdoc"].frombytes(docs.tobytes())
+        buffers["cwt"].frombytes(weights.tobytes())
         if len(counts) == len(docs):
-            buffers["ccnt"].extend(counts)
+            buffers["ccnt"].frombytes(counts.tobytes())
         else:
             buffers["ccnt"].frombytes(bytes(4 * len(docs)))
-        buffers["cpos"].extend(positions)
+        buffers["cpos"].frombytes(positions.tobytes())
         self._postings += len(docs)
         self._positions += len(positions)
         buffers["cpoff"].append(self._postings)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from searchdoc.analysis import fold, stem, tokenize
+from searchdoc.analysis import fold, stem, tokenize, word_matches
+from searchdoc.analysis import words as words_of
 from searchdoc.errors import ThemeError
 
 __all__ = [
@@ -365,6 +366,11 @@ class ThemeTagger:
             rule = _Rule(index, term.text, term.weight, stems, words[-1])
             self._phrase_rules.setdefault(stems[0], []).append(rule)
 
+    def clear_cache(self) -> None:
+        """Forget the analysed words and headings (a long build bounds its memory with this)."""
+        self._word_cache.clear()
+        self._heading_cache.clear()
+
     def _analyse_word(self, surface: str) -> _WordEntry:
         """(joined folded form, stem, single-word rules, phrases starting here) of a token."""
         cached = self._word_cache.get(surface)
@@ -397,40 +403,46 @@ class ThemeTagger:
         """All term matches in ``text`` as (rule, start, end), at most one per theme per span."""
         cache = self._word_cache
         analyse = self._analyse_word
-        words = list(tokenize(text))
+        # Most words are evidence of nothing: look them up by their surface form first, and
+        # find their spans only when some word is (entries are non-empty tuples).
+        entries = [cache.get(surface) or analyse(surface) for surface in words_of(text)]
+        found = [i for i, entry in enumerate(entries) if entry[2] or entry[3]]
+        if not found:
+            return []
+        words = word_matches(text)
         raw: list[tuple[_Rule, int, int]] = []
         candidates: list[tuple[int, tuple[_Rule, ...]]] = []
-        for i, (surface, start, end) in enumerate(words):
-            entry = cache.get(surface)
-            if entry is None:
-                entry = analyse(surface)
+        for i in found:
+            entry = entries[i]
             if entry[2]:
+                start, end = words[i].span()
                 raw.extend((rule, start, end) for rule in entry[2])
             if entry[3]:
                 candidates.append((i, entry[3]))
         for i, phrases in candidates:
             for rule in phrases:
-                last = self._phrase_last(text, words, i, rule)
+                last = self._phrase_last(text, words, entries, i, rule)
                 if last is not None:
-                    raw.append((rule, words[i][1], words[last][2]))
+                    raw.append((rule, words[i].start(), words[last].end()))
         return self._dedupe(raw) if len(raw) > 1 else raw
 
-    def _phrase_last(self, text: str, words: list[tuple[str, int, int]], i: int, rule: _Rule) -> int | None:
-        """Index of the last word of ``rule``'s phrase starting at word ``i``, if it matches."""
+    @staticmethod
+    def _phrase_last(text: str, words: list, entries: list[_WordEntry], i: int, rule: _Rule) -> int | None:
+        """Index of the last word of ``rule``'s phrase starting at word ``i``, if it matches
+        (``words`` the text's word matches, ``entries`` their analyses)."""
         n = len(rule.stems)
         if i + n > len(words):
             return None
         for k in range(1, n):
             j = i + k
-            if text[words[j - 1][2] : words[j][1]].strip(_PHRASE_GAP):
-                return None
-            joined, word_stem = self._analyse_word(words[j][0])[:2]
-            if word_stem == rule.stems[k]:
-                continue
+            joined, word_stem = entries[j][:2]
             # The last word may open a compound: "intelligentietechnologie", "rechtsorde".
-            if k == n - 1 and len(rule.last) >= _MIN_AFFIX and joined.startswith(rule.last):
-                continue
-            return None
+            if word_stem != rule.stems[k] and not (
+                k == n - 1 and len(rule.last) >= _MIN_AFFIX and joined.startswith(rule.last)
+            ):
+                return None
+            if text[words[j - 1].end() : words[j].start()].strip(_PHRASE_GAP):
+                return None
         return i + n - 1
 
     @staticmethod

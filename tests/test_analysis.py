@@ -660,3 +660,13 @@ def test_no_false_acronyms(text):
 )
 def test_rejoin_line_break(head, tail, word):
     assert rejoin_line_break(head, tail) == word
+
+
+def test_english_frequency_lookup_equals_wordfreq():
+    # The build looks English frequencies up directly; it must give wordfreq's own figures.
+    import wordfreq
+
+    words = [w for w in list(analysis._lexicon())[:400] + wordfreq.top_n_list("en", 400) if w.isalpha()]
+    words += ["killerrobots", "zzzqxv", "drones", "café", "wapen-systemen", "UAV", "e"]
+    for word in words:
+        assert analysis._english_zipf(word) == wordfreq.zipf_frequency(word, "en"), word

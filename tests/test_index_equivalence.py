@@ -153,6 +153,17 @@ def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypat
     assert not list((tmp_path / "index").glob(".runs-*")), "run files must not survive the build"
 
 
+def test_small_word_caches_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
+    # A builder spills when its vocabulary is full and the analysis caches (and the tagger's)
+    # start afresh every few hundred words; neither may change what is indexed.
+    monkeypatch.setattr(index_module, "WORD_CACHE_LIMIT", 300)
+    forgotten = index_module._FORGOTTEN[0]
+    optimised_build(corpus, tmp_path / "index", 1)
+    assert index_module._FORGOTTEN[0] > forgotten
+    assert snapshot(tmp_path / "index") == reference[0]
+    assert results(tmp_path / "index", corpus) == reference[1]
+
+
 @pytest.mark.parametrize("chain", ["text", "parts"])
 def test_term_positions_match_the_analysis_chain(chain, corpus):
     texts = TRICKY + [p.text for d in corpus.ids()[:3] for p in corpus.load(d).paragraphs]
@@ -212,3 +223,31 @@ def segment_sizes(directory) -> list[int]:
     sizes = [s.doc_count_all() for s in ix._segments()]
     ix.close()
     return sizes
+
+
+def test_position_values_are_whoosh_encoding():
+    # Both encoders (plain and numpy) against Whoosh's own Positions.encode, with deltas of
+    # every pickle width and lists longer than one pickle batch.
+    import random
+
+    import numpy as np
+    from whoosh.formats import Positions
+
+    rng = random.Random(8)
+    postings = [[rng.randrange(300)], [0], [5, 6], [1, 300, 70_000, 70_001],
+                sorted(rng.sample(range(5000), 1500)), [3], sorted(rng.sample(range(100_000), 40))]
+    counts = [len(p) for p in postings]
+    flat = [x for p in postings for x in p]
+    expected = [Positions().encode(p) for p in postings]
+    assert index_module._pack_positions(counts, flat) == expected
+    arrays = np.array(counts, dtype=np.uint32), np.array(flat, dtype=np.uint32)
+    assert index_module._pack_positions_np(*arrays) == expected
+    singles = [[p] for p in (0, 7, 255, 256, 65_536)]
+    assert index_module._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
+
+
+def test_long_posting_lists_span_several_blocks(corpus, reference):
+    # The numpy writer (long lists) and the plain one (short lists) both ran in the equivalence
+    # builds; this checks the corpus really has lists of several blocks and of a few postings.
+    sizes = [len(term[7]) for term in reference[0]["fields"]["text"][0].values()]
+    assert max(sizes) > 128 and min(sizes) <= index_module._SMALL_TERM

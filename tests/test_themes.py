@@ -504,3 +504,20 @@ def test_bad_environment_taxonomy_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCHDOC_TAXONOMY", str(path))
     with pytest.raises(ThemeError, match="broken.toml: invalid TOML"):
         tag("drones")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Betekenisvolle menselijke controle over wapens.",
+     [("laws", "betekenisvolle menselijke controle", "Betekenisvolle menselijke controle")]),
+    ("menselijke - controle", [("laws", "menselijke controle", "menselijke - controle")]),
+    ("menselijke; controle", []),
+    ("kunstmatige intelligentietechnologie",
+     [("ai", "kunstmatige intelligentie", "kunstmatige intelligentietechnologie")]),
+    ("kunstmatige; intelligentie", []),
+    ("kunstmatige", []),
+])
+def test_phrases_match_across_gaps_and_into_compounds_only(text, expected):
+    # The tagger checks a phrase's next words by their analysis before their spans; a gap of
+    # punctuation other than hyphens and quotes still breaks a phrase.
+    evidence = ThemeTagger().explain(text)
+    assert [(e.theme, e.term, e.text) for e in evidence] == expected
