@@ -90,7 +90,8 @@ class SearchdocGroup(click.Group):
             code = exc.exit_code
         except ClickException as exc:
             message = " ".join(exc.format_message().split())
-            command = f"searchdoc {exc.ctx.info_name} --help" if getattr(exc, "ctx", None) and exc.ctx.parent else "searchdoc --help"
+            in_subcommand = getattr(exc, "ctx", None) and exc.ctx.parent
+            command = f"searchdoc {exc.ctx.info_name} --help" if in_subcommand else "searchdoc --help"
             click.echo(f"searchdoc: error: {message} (see '{command}')", err=True)
             code = exc.exit_code
         except (Abort, KeyboardInterrupt):
@@ -150,7 +151,8 @@ def cli(ctx, corpus_dir, index_dir, color):
 @click.option("--context", "-c", type=click.IntRange(min=0, max=50), default=0, show_default=True,
               help="Paragraphs of context before and after each hit.")
 @click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Only search this document (repeatable).")
-@click.option("--theme", "themes", multiple=True, metavar="ID", help="Only paragraphs with this theme (repeatable: all must apply).")
+@click.option("--theme", "themes", multiple=True, metavar="ID",
+              help="Only paragraphs with this theme (repeatable: all must apply).")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.pass_obj
 def search(app: AppContext, query, limit, context, doc_ids, themes, fmt):
@@ -196,7 +198,9 @@ def show(app: AppContext, doc_id, paragraph, fmt):
     corpus = app.corpus()
     view = documents.document_view(corpus, doc_id, app.settings)
     if paragraph is not None and paragraph > len(view.document.paragraphs):
-        raise UsageError(f"{doc_id} has {len(view.document.paragraphs)} paragraphs; --paragraph {paragraph} is out of range")
+        raise UsageError(
+            f"{doc_id} has {len(view.document.paragraphs)} paragraphs; --paragraph {paragraph} is out of range"
+        )
     if fmt == "json":
         emit_json(documents.view_to_dict(view, paragraph))
     else:
@@ -254,9 +258,11 @@ def ingest(app: AppContext, paths, doc_id, title, date, source_format):
     overrides = {"title": title, "date": date}
     started = time.monotonic()
     with corpus.write_lock(on_wait=status):
-        documents = pipeline.ingest_files(corpus, paths, doc_id=doc_id, overrides=overrides, source_format=source_format)
+        documents = pipeline.ingest_files(corpus, paths, doc_id=doc_id, overrides=overrides,
+                                          source_format=source_format)
     for document in documents:
-        click.echo(f"ingested {document.id}: {len(document.paragraphs)} paragraphs, {len(document.footnotes)} footnotes")
+        click.echo(f"ingested {document.id}: {len(document.paragraphs)} paragraphs, "
+                   f"{len(document.footnotes)} footnotes")
     status(f"{len(documents)} document(s) stored in {corpus.root} in {time.monotonic() - started:.1f} s")
 
 

@@ -151,7 +151,8 @@ class Corpus:
             st = path.stat()
         except FileNotFoundError:
             raise UnknownDocumentError(
-                f"{doc_id} is not in the corpus at {self.root} (list them with 'searchdoc list', fetch it with 'searchdoc crawl {doc_id}')"
+                f"{doc_id} is not in the corpus at {self.root} "
+                f"(list them with 'searchdoc list', fetch it with 'searchdoc crawl {doc_id}')"
             ) from None
         key = (st.st_size, st.st_mtime_ns)
         cached = self._cache.get(doc_id)

@@ -24,7 +24,8 @@ def document_view(corpus: Corpus, doc_id: str, config=None) -> DocumentView:
     document = corpus.load(doc_id)
     tagger = themes.ThemeTagger(themes.load_taxonomy(config.taxonomy_file if config else None))
     tags = {p.n: tagger.tag(p.text, p.section) for p in document.paragraphs}
-    return DocumentView(document, document_label(document), pinpoint_citation(document, None), paragraph_url(document), tags)
+    return DocumentView(document, document_label(document), pinpoint_citation(document, None),
+                        paragraph_url(document), tags)
 
 
 def view_to_dict(view: DocumentView, only_paragraph: int | None = None) -> dict:
@@ -107,7 +108,9 @@ def theme_evidence(corpus: Corpus, doc_id: str, paragraph_number: int, config=No
     document = corpus.load(doc_id)
     paragraph = document.paragraph(paragraph_number)
     if paragraph is None:
-        raise UsageError(f"{doc_id} has {len(document.paragraphs)} paragraphs; paragraph {paragraph_number} does not exist")
+        raise UsageError(
+            f"{doc_id} has {len(document.paragraphs)} paragraphs; paragraph {paragraph_number} does not exist"
+        )
     tagger = themes.ThemeTagger(themes.load_taxonomy(config.taxonomy_file if config else None))
     evidence = tagger.explain(paragraph.text, paragraph.section)
     scores = tagger.scores(paragraph.text, paragraph.section)

@@ -116,6 +116,8 @@ _MEMO_VALUES = 2_000
 #: Distinct words analysed before the analysis caches start afresh; also the most words a
 #: builder's buffer holds before it spills.
 WORD_CACHE_LIMIT = 60_000
+#: An update of at most this many documents analyses through the word store (see _incremental).
+WORD_STORE_MAX_DOCUMENTS = 20
 #: Postings per pickled chunk of a spilled run: a merge holds one chunk of every run in memory.
 _RUN_CHUNK = 1 << 16
 
@@ -972,17 +974,21 @@ def merge_small_segments(writer, segments: list) -> list:
 def _add_missing_columns(directory: Path) -> None:
     """Columnar postings for the segments Whoosh's writer made (updates and merges), which
     SegmentBuilder did not write; read back from their Whoosh postings."""
+    from whoosh.reading import SegmentReader
+
     from searchdoc.columns import has_columns, write_from_reader
 
     ix = windex.open_dir(str(directory), indexname=INDEX_NAME)
     try:
-        reader = ix.reader()
-        try:
-            for leaf, _ in reader.leaf_readers():
-                if not has_columns(directory, leaf.segment().segment_id()):
-                    write_from_reader(directory, leaf)
-        finally:
-            reader.close()
+        # Only the segments without columns are opened: opening the large ones of a rebuild
+        # would cost an update more than writing the new segment's columns.
+        for segment in ix._segments():
+            if not has_columns(directory, segment.segment_id()):
+                reader = SegmentReader(ix.storage, ix.schema, segment)
+                try:
+                    write_from_reader(directory, reader)
+                finally:
+                    reader.close()
     finally:
         ix.close()
 
@@ -1321,6 +1327,11 @@ class Index:
         changed = [d for d, fp in fingerprints.items() if previous.get(d) != fp]
         removed = [d for d in previous if d not in fingerprints]
         report.unchanged = len(fingerprints) - len(changed)
+        if len(changed) <= WORD_STORE_MAX_DOCUMENTS:
+            # A few documents need a few thousand words analysed: looking them up in the word
+            # store costs less than loading the word lists (same answers; past its lookup limit
+            # the analysis loads the lists after all).
+            analysis.use_word_store(settings.user_cache_dir)
         try:
             ix = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
             writer = ix.writer(limitmb=128)

@@ -140,7 +140,8 @@ def enrich(document: Document) -> Document:
             key = (match.reference.id, None, match.start)
             if key not in seen and match.reference.id != document.id:
                 found.append(
-                    Citation(match.reference.id, match.reference.kind, match.raw, paragraph.n, None, match.start, match.end)
+                    Citation(match.reference.id, match.reference.kind, match.raw, paragraph.n, None,
+                             match.start, match.end)
                 )
                 seen.add(key)
         for footnote in footnotes_by_paragraph.get(paragraph.n, []):
@@ -149,7 +150,8 @@ def enrich(document: Document) -> Document:
                 if key not in seen and match.reference.id != document.id:
                     found.append(
                         Citation(
-                            match.reference.id, match.reference.kind, match.raw, paragraph.n, footnote.n, match.start, match.end
+                            match.reference.id, match.reference.kind, match.raw, paragraph.n, footnote.n,
+                            match.start, match.end
                         )
                     )
                     seen.add(key)

@@ -41,7 +41,8 @@ def _citation_url(citation_id: str) -> str | None:
 
 def decorate(text: str, spans: list[tuple[int, int]], cites: list[Citation], style: Style) -> str:
     """The paragraph with matched words emphasised and in-text citations marked with their id."""
-    inline = sorted((c for c in cites if c.footnote is None and 0 <= c.start < c.end <= len(text)), key=lambda c: c.start)
+    inline = sorted((c for c in cites if c.footnote is None and 0 <= c.start < c.end <= len(text)),
+                    key=lambda c: c.start)
     events: list[tuple[int, int, str]] = []
     for start, end in spans:
         events.append((start, 1, BOLD if style.color else ""))
@@ -76,7 +77,8 @@ def _where(label: str, paragraph: int, page: int | None, page_end: int | None, s
 
 def render_hit(rank: int, hit: Hit, style: Style) -> str:
     cites = [Citation(**{k: c.get(k) for k in ("id", "raw", "footnote")}, kind="") for c in hit.citations]
-    lines = [style.bold(f"[{rank}] ") + style.link(_where(hit.label, hit.paragraph, hit.page, hit.page_end, hit.section), hit.url)]
+    where = _where(hit.label, hit.paragraph, hit.page, hit.page_end, hit.section)
+    lines = [style.bold(f"[{rank}] ") + style.link(where, hit.url)]
     meta = [hit.citation]
     if hit.themes:
         meta.append("themes: " + ", ".join(hit.themes))
@@ -141,7 +143,8 @@ def render_document(document: Document, label: str, paragraphs: list[Paragraph],
         lines.append("")
         page = ""
         if paragraph.page is not None:
-            page = f" p. {paragraph.page}" + (f"-{paragraph.page_end}" if paragraph.page_end and paragraph.page_end != paragraph.page else "")
+            spans_pages = paragraph.page_end and paragraph.page_end != paragraph.page
+            page = f" p. {paragraph.page}" + (f"-{paragraph.page_end}" if spans_pages else "")
         tags = f" [{', '.join(themes.get(paragraph.n, []))}]" if themes.get(paragraph.n) else ""
         lines.append(style.dim(f"¶{paragraph.n}{page}{tags}"))
         lines.append(decorate(paragraph.text, [], paragraph.citations, style))
