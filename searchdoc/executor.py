@@ -56,6 +56,14 @@ class _Segment:
             alive &= self.alive
         return _Segment(self.columns, self.offset, self.doc_count, alive, {} if self.cache is not None else None)
 
+    def excluding(self, covered: np.ndarray) -> _Segment:
+        """This segment without the documents marked in the boolean ``covered``: where a higher
+        scoring band already decided a document, a lower band need not look at it again."""
+        alive = ~covered
+        if self.alive is not None:
+            alive &= self.alive
+        return _Segment(self.columns, self.offset, self.doc_count, alive, {} if self.cache is not None else None)
+
 
 def _empty():
     return np.empty(0, np.int64), np.empty(0, np.float64)
@@ -277,7 +285,7 @@ class Executor:
         if kind is sq.Proximity:
             return self._proximity(q, seg)
         if kind is sq.BestOf:
-            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum, seg.doc_count))
+            return self._best_of(q, seg, memo)
         if kind is wq.Term:
             self._check_field(q.fieldname)
             docs, scores = self._term(seg, q.fieldname, self._bytes(q.fieldname, q.text))
@@ -338,6 +346,42 @@ class Executor:
             # Whoosh's CompoundQuery.matcher: a single subquery stands alone, without the boost.
             return self.evaluate(subs[0], seg, memo)
         docs, scores = combine([self.evaluate(s, seg, memo) for s in subs])
+        return docs, scores * q.boost if q.boost != 1.0 else scores
+
+    @staticmethod
+    def _band(q) -> tuple[float, float]:
+        """The scores a BestOf child can give: a Tier's ``[base, base + scale]`` (squash is in
+        [0, 1), and rounding is monotonic, so no score leaves it); anything else any score."""
+        if type(q) is sq.Tier:
+            base, scale = q.base, q.scale
+            if isinstance(base, (int, float)) and isinstance(scale, (int, float)) and scale >= 0:
+                return float(base), float(base) + float(scale)
+        return -np.inf, np.inf
+
+    def _best_of(self, q, seg: _Segment, memo: dict):
+        """BestOf: each document scored by its best child. The children are evaluated from the
+        highest band down, and a child only on the documents no child whose band lies wholly
+        above its own has matched: there its score could not change the maximum. The match set
+        stays the union of every child's, as the totals need."""
+        subs = q.subqueries
+        if len(subs) < 2 or getattr(q, "tiebreak", 0.0):
+            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum, seg.doc_count))
+        bands = [self._band(s) for s in subs]
+        order = sorted(range(len(subs)), key=lambda k: -bands[k][0])
+        results, done = [], []
+        for k in order:
+            top = bands[k][1]
+            above = [docs for low, docs in done if low >= top and len(docs)]
+            view = seg
+            if above:
+                covered = np.zeros(seg.doc_count, bool)
+                for docs in above:
+                    covered[docs] = True
+                view = seg.excluding(covered)
+            found = self.evaluate(subs[k], view, memo)
+            results.append(found)
+            done.append((bands[k][0], found[0]))
+        docs, scores = _union(results, np.maximum, seg.doc_count)
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
     def _conjunction(self, q, seg: _Segment, memo: dict):
