@@ -42,9 +42,11 @@ class _Segment:
     alive: np.ndarray | None
     #: One query's decoded postings and positions per term, when the view belongs to one query.
     cache: dict | None = None
+    #: What every view of one query shares: decoded columns that do not depend on ``alive``.
+    shared: dict | None = None
 
     def for_query(self) -> _Segment:
-        return _Segment(self.columns, self.offset, self.doc_count, self.alive, {})
+        return _Segment(self.columns, self.offset, self.doc_count, self.alive, {}, {})
 
     def restricted(self, docs: np.ndarray) -> _Segment:
         """This segment seen through ``docs`` only: every node evaluates to its result within
@@ -54,7 +56,8 @@ class _Segment:
         alive[docs] = True
         if self.alive is not None:
             alive &= self.alive
-        return _Segment(self.columns, self.offset, self.doc_count, alive, {} if self.cache is not None else None)
+        return _Segment(self.columns, self.offset, self.doc_count, alive,
+                        {} if self.cache is not None else None, self.shared)
 
     def excluding(self, covered: np.ndarray) -> _Segment:
         """This segment without the documents marked in the boolean ``covered``: where a higher
@@ -62,7 +65,8 @@ class _Segment:
         alive = ~covered
         if self.alive is not None:
             alive &= self.alive
-        return _Segment(self.columns, self.offset, self.doc_count, alive, {} if self.cache is not None else None)
+        return _Segment(self.columns, self.offset, self.doc_count, alive,
+                        {} if self.cache is not None else None, self.shared)
 
 
 def _empty():
@@ -202,20 +206,60 @@ class Executor:
         return found
 
     def _common_docs(self, seg: _Segment, indexes: list[int]) -> np.ndarray:
-        """The (live) documents holding every one of these terms."""
-        lists = sorted((self._postings(seg, i)[0] for i in dict.fromkeys(indexes)), key=len)
+        """The (live) documents holding every one of these terms: the raw lists intersected
+        shortest first, through a dense mask of the segment where lists are long, and only the
+        few documents left checked against ``alive``."""
+        lists = sorted((self._raw_docs(seg, i) for i in dict.fromkeys(indexes)), key=len)
         docs = lists[0]
         for other in lists[1:]:
-            docs = _common(docs, other)
+            if not len(docs):
+                break
+            if len(docs) * 16 < len(other):
+                docs = docs[_member(other, docs)]
+            else:
+                mask = np.zeros(seg.doc_count, bool)
+                mask[other] = True
+                docs = docs[mask[docs]]
+        if seg.alive is not None:
+            docs = docs[seg.alive[docs]]
         return docs
 
-    def _positions_in(self, seg: _Segment, i: int, docs: np.ndarray) -> np.ndarray:
+    def _raw_docs(self, seg: _Segment, i: int) -> np.ndarray:
+        """Term ``i``'s document numbers, deleted ones included, shared by the query's views."""
+        key = ("docs", i)
+        found = seg.shared.get(key) if seg.shared is not None else None
+        if found is None:
+            cols = seg.columns
+            found = cols.docs[int(cols.posting_offsets[i]):int(cols.posting_offsets[i + 1])].astype(np.int64)
+            if seg.shared is not None:
+                seg.shared[key] = found
+        return found
+
+    def _raw_positions(self, seg: _Segment, i: int) -> np.ndarray:
+        """Every (document, position) key of term ``i``, deleted documents included, sorted;
+        shared by the query's views."""
+        key = ("positions", i)
+        found = seg.shared.get(key) if seg.shared is not None else None
+        if found is None:
+            cols = seg.columns
+            lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
+            qlo, qhi = int(cols.position_offsets[i]), int(cols.position_offsets[i + 1])
+            docs = self._raw_docs(seg, i)
+            found = _sorted_unique(np.repeat(docs * _POS_SPAN, cols.counts[lo:hi].astype(np.int64))
+                                   + cols.positions[qlo:qhi])
+            if seg.shared is not None:
+                seg.shared[key] = found
+        return found
+
+    def _positions_in(self, seg: _Segment, i: int, docs: np.ndarray, any_doc: bool = False) -> np.ndarray:
         """(document, position) keys of term ``i``, sorted, at least those in ``docs`` (all of
-        which hold it): when ``docs`` are few, only their positions are read."""
+        which hold it): when ``docs`` are few, only their positions are read. ``any_doc`` lets
+        the many-documents case return every document's keys, deleted ones too, for callers
+        that intersect them with keys already limited to ``docs``."""
         cols = seg.columns
         lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
         if len(docs) * 4 > hi - lo:
-            return self._positions(seg, i)
+            return self._raw_positions(seg, i) if any_doc else self._positions(seg, i)
         counts = cols.counts[lo:hi].astype(np.int64)
         firsts = np.cumsum(counts) - counts
         at = np.searchsorted(cols.docs[lo:hi], docs.astype(np.uint32))
@@ -421,20 +465,29 @@ class Executor:
         indexes = [seg.columns.term_index(q.fieldname, t) for t in terms]
         if any(i < 0 for i in indexes):
             return _empty()
-        common = self._common_docs(seg, indexes)
-        if not len(common):
+        docs = self._common_docs(seg, indexes)
+        if not len(docs):
             return _empty()
-        starts = self._positions_in(seg, indexes[0], common)
-        for k, i in enumerate(indexes[1:], 1):
-            starts = _common(starts + k, self._positions_in(seg, i, common)) - k
-            if not len(starts):
+        # Words joined rarest first: a document leaves the candidates at the first word that
+        # does not follow, and later words read positions of the survivors only. ``keys`` are
+        # the positions of word ``at`` of the documents still in; word k must sit at key + k - at.
+        cols = seg.columns
+        order = sorted(range(len(indexes)), key=lambda k: int(cols.posting_offsets[indexes[k] + 1]
+                                                             - cols.posting_offsets[indexes[k]]))
+        at = order[0]
+        keys = self._positions_in(seg, indexes[at], docs)
+        keys = keys[_member(docs, keys // _POS_SPAN)]
+        for k in order[1:]:
+            keys = _common(keys + (k - at), self._positions_in(seg, indexes[k], docs, any_doc=True))
+            at = k
+            if not len(keys):
                 return _empty()
-        docs = _sorted_unique(starts // _POS_SPAN)
+            docs = _sorted_unique(keys // _POS_SPAN)
         parts = []
         for term, i in zip(terms, indexes, strict=True):
-            tdocs, weights = self._postings(seg, i)
-            at = np.searchsorted(tdocs, docs)
-            parts.append(self._score(seg, q.fieldname, term, docs, weights[at]))
+            lo = int(cols.posting_offsets[i])
+            where = lo + np.searchsorted(self._raw_docs(seg, i), docs)
+            parts.append(self._score(seg, q.fieldname, term, docs, cols.weights[where].astype(np.float64)))
         scores = _tree_sum(parts)
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
