@@ -475,19 +475,30 @@ class Executor:
         order = sorted(range(len(indexes)), key=lambda k: int(cols.posting_offsets[indexes[k] + 1]
                                                              - cols.posting_offsets[indexes[k]]))
         at = order[0]
-        keys = self._positions_in(seg, indexes[at], docs)
-        keys = keys[_member(docs, keys // _POS_SPAN)]
+        keys = self._positions_in(seg, indexes[at], docs, any_doc=True)
+        candidate = np.zeros(seg.doc_count, bool)
+        candidate[docs] = True
+        keys = keys[candidate[keys >> 32]]
         for k in order[1:]:
             keys = _common(keys + (k - at), self._positions_in(seg, indexes[k], docs, any_doc=True))
             at = k
             if not len(keys):
                 return _empty()
-            docs = _sorted_unique(keys // _POS_SPAN)
+            docs = _sorted_unique(keys >> 32)
         parts = []
+        matched = None
         for term, i in zip(terms, indexes, strict=True):
-            lo = int(cols.posting_offsets[i])
-            where = lo + np.searchsorted(self._raw_docs(seg, i), docs)
-            parts.append(self._score(seg, q.fieldname, term, docs, cols.weights[where].astype(np.float64)))
+            raw = self._raw_docs(seg, i)
+            if len(docs) * 8 < len(raw):
+                where = np.searchsorted(raw, docs)
+            else:
+                # Many matches: one pass over the term's postings beats a binary search each.
+                if matched is None:
+                    matched = np.zeros(seg.doc_count, bool)
+                    matched[docs] = True
+                where = np.flatnonzero(matched[raw])
+            weights = cols.weights[int(cols.posting_offsets[i]) + where].astype(np.float64)
+            parts.append(self._score(seg, q.fieldname, term, docs, weights))
         scores = _tree_sum(parts)
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
