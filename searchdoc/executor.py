@@ -224,6 +224,18 @@ class Executor:
             docs = docs[seg.alive[docs]]
         return docs
 
+    @staticmethod
+    def _term_index(seg: _Segment, fieldname: str, term: bytes) -> int:
+        """``term_index`` looked up once per query: a query's phrases and its matching pass ask
+        for the same words again, and each lookup is two binary searches of the term keys."""
+        if seg.shared is None:
+            return seg.columns.term_index(fieldname, term)
+        key = ("term", fieldname, term)
+        found = seg.shared.get(key)
+        if found is None:
+            found = seg.shared[key] = seg.columns.term_index(fieldname, term)
+        return found
+
     def _raw_docs(self, seg: _Segment, i: int) -> np.ndarray:
         """Term ``i``'s document numbers, deleted ones included, shared by the query's views."""
         key = ("docs", i)
@@ -301,7 +313,7 @@ class Executor:
         return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
 
     def _term(self, seg: _Segment, fieldname: str, term: bytes):
-        i = seg.columns.term_index(fieldname, term)
+        i = self._term_index(seg, fieldname, term)
         if i < 0:
             return _empty()
         docs, weights = self._postings(seg, i)
@@ -462,7 +474,7 @@ class Executor:
         if q.slop != 1 or not q.words:
             raise Unsupported("Phrase with slop")
         terms = [self._bytes(q.fieldname, w) for w in q.words]
-        indexes = [seg.columns.term_index(q.fieldname, t) for t in terms]
+        indexes = [self._term_index(seg, q.fieldname, t) for t in terms]
         if any(i < 0 for i in indexes):
             return _empty()
         docs = self._common_docs(seg, indexes)
@@ -556,7 +568,7 @@ class Executor:
         :func:`searchdoc.query.closeness` times the boost."""
         self._check_field(q.fieldname)
         unique = list(dict.fromkeys(q.words))
-        indexes = {w: seg.columns.term_index(q.fieldname, self._bytes(q.fieldname, w)) for w in unique}
+        indexes = {w: self._term_index(seg, q.fieldname, self._bytes(q.fieldname, w)) for w in unique}
         if any(i < 0 for i in indexes.values()):
             return _empty()
         docs = self._common_docs(seg, list(indexes.values()))
