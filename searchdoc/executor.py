@@ -42,9 +42,11 @@ class _Segment:
     alive: np.ndarray | None
     #: One query's decoded postings and positions per term, when the view belongs to one query.
     cache: dict | None = None
+    #: What every view of one query shares: decoded columns that do not depend on ``alive``.
+    shared: dict | None = None
 
     def for_query(self) -> _Segment:
-        return _Segment(self.columns, self.offset, self.doc_count, self.alive, {})
+        return _Segment(self.columns, self.offset, self.doc_count, self.alive, {}, {})
 
     def restricted(self, docs: np.ndarray) -> _Segment:
         """This segment seen through ``docs`` only: every node evaluates to its result within
@@ -54,7 +56,17 @@ class _Segment:
         alive[docs] = True
         if self.alive is not None:
             alive &= self.alive
-        return _Segment(self.columns, self.offset, self.doc_count, alive, {} if self.cache is not None else None)
+        return _Segment(self.columns, self.offset, self.doc_count, alive,
+                        {} if self.cache is not None else None, self.shared)
+
+    def excluding(self, covered: np.ndarray) -> _Segment:
+        """This segment without the documents marked in the boolean ``covered``: where a higher
+        scoring band already decided a document, a lower band need not look at it again."""
+        alive = ~covered
+        if self.alive is not None:
+            alive &= self.alive
+        return _Segment(self.columns, self.offset, self.doc_count, alive,
+                        {} if self.cache is not None else None, self.shared)
 
 
 def _empty():
@@ -194,20 +206,72 @@ class Executor:
         return found
 
     def _common_docs(self, seg: _Segment, indexes: list[int]) -> np.ndarray:
-        """The (live) documents holding every one of these terms."""
-        lists = sorted((self._postings(seg, i)[0] for i in dict.fromkeys(indexes)), key=len)
+        """The (live) documents holding every one of these terms: the raw lists intersected
+        shortest first, through a dense mask of the segment where lists are long, and only the
+        few documents left checked against ``alive``."""
+        lists = sorted((self._raw_docs(seg, i) for i in dict.fromkeys(indexes)), key=len)
         docs = lists[0]
         for other in lists[1:]:
-            docs = _common(docs, other)
+            if not len(docs):
+                break
+            if len(docs) * 16 < len(other):
+                docs = docs[_member(other, docs)]
+            else:
+                mask = np.zeros(seg.doc_count, bool)
+                mask[other] = True
+                docs = docs[mask[docs]]
+        if seg.alive is not None:
+            docs = docs[seg.alive[docs]]
         return docs
 
-    def _positions_in(self, seg: _Segment, i: int, docs: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _term_index(seg: _Segment, fieldname: str, term: bytes) -> int:
+        """``term_index`` looked up once per query: a query's phrases and its matching pass ask
+        for the same words again, and each lookup is two binary searches of the term keys."""
+        if seg.shared is None:
+            return seg.columns.term_index(fieldname, term)
+        key = ("term", fieldname, term)
+        found = seg.shared.get(key)
+        if found is None:
+            found = seg.shared[key] = seg.columns.term_index(fieldname, term)
+        return found
+
+    def _raw_docs(self, seg: _Segment, i: int) -> np.ndarray:
+        """Term ``i``'s document numbers, deleted ones included, shared by the query's views."""
+        key = ("docs", i)
+        found = seg.shared.get(key) if seg.shared is not None else None
+        if found is None:
+            cols = seg.columns
+            found = cols.docs[int(cols.posting_offsets[i]):int(cols.posting_offsets[i + 1])].astype(np.int64)
+            if seg.shared is not None:
+                seg.shared[key] = found
+        return found
+
+    def _raw_positions(self, seg: _Segment, i: int) -> np.ndarray:
+        """Every (document, position) key of term ``i``, deleted documents included, sorted;
+        shared by the query's views."""
+        key = ("positions", i)
+        found = seg.shared.get(key) if seg.shared is not None else None
+        if found is None:
+            cols = seg.columns
+            lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
+            qlo, qhi = int(cols.position_offsets[i]), int(cols.position_offsets[i + 1])
+            docs = self._raw_docs(seg, i)
+            found = _sorted_unique(np.repeat(docs * _POS_SPAN, cols.counts[lo:hi].astype(np.int64))
+                                   + cols.positions[qlo:qhi])
+            if seg.shared is not None:
+                seg.shared[key] = found
+        return found
+
+    def _positions_in(self, seg: _Segment, i: int, docs: np.ndarray, any_doc: bool = False) -> np.ndarray:
         """(document, position) keys of term ``i``, sorted, at least those in ``docs`` (all of
-        which hold it): when ``docs`` are few, only their positions are read."""
+        which hold it): when ``docs`` are few, only their positions are read. ``any_doc`` lets
+        the many-documents case return every document's keys, deleted ones too, for callers
+        that intersect them with keys already limited to ``docs``."""
         cols = seg.columns
         lo, hi = int(cols.posting_offsets[i]), int(cols.posting_offsets[i + 1])
         if len(docs) * 4 > hi - lo:
-            return self._positions(seg, i)
+            return self._raw_positions(seg, i) if any_doc else self._positions(seg, i)
         counts = cols.counts[lo:hi].astype(np.int64)
         firsts = np.cumsum(counts) - counts
         at = np.searchsorted(cols.docs[lo:hi], docs.astype(np.uint32))
@@ -249,7 +313,7 @@ class Executor:
         return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
 
     def _term(self, seg: _Segment, fieldname: str, term: bytes):
-        i = seg.columns.term_index(fieldname, term)
+        i = self._term_index(seg, fieldname, term)
         if i < 0:
             return _empty()
         docs, weights = self._postings(seg, i)
@@ -277,7 +341,7 @@ class Executor:
         if kind is sq.Proximity:
             return self._proximity(q, seg)
         if kind is sq.BestOf:
-            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum, seg.doc_count))
+            return self._best_of(q, seg, memo)
         if kind is wq.Term:
             self._check_field(q.fieldname)
             docs, scores = self._term(seg, q.fieldname, self._bytes(q.fieldname, q.text))
@@ -340,6 +404,42 @@ class Executor:
         docs, scores = combine([self.evaluate(s, seg, memo) for s in subs])
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
+    @staticmethod
+    def _band(q) -> tuple[float, float]:
+        """The scores a BestOf child can give: a Tier's ``[base, base + scale]`` (squash is in
+        [0, 1), and rounding is monotonic, so no score leaves it); anything else any score."""
+        if type(q) is sq.Tier:
+            base, scale = q.base, q.scale
+            if isinstance(base, (int, float)) and isinstance(scale, (int, float)) and scale >= 0:
+                return float(base), float(base) + float(scale)
+        return -np.inf, np.inf
+
+    def _best_of(self, q, seg: _Segment, memo: dict):
+        """BestOf: each document scored by its best child. The children are evaluated from the
+        highest band down, and a child only on the documents no child whose band lies wholly
+        above its own has matched: there its score could not change the maximum. The match set
+        stays the union of every child's, as the totals need."""
+        subs = q.subqueries
+        if len(subs) < 2 or getattr(q, "tiebreak", 0.0):
+            return self._compound(q, seg, memo, lambda rs: _union(rs, np.maximum, seg.doc_count))
+        bands = [self._band(s) for s in subs]
+        order = sorted(range(len(subs)), key=lambda k: -bands[k][0])
+        results, done = [], []
+        for k in order:
+            top = bands[k][1]
+            above = [docs for low, docs in done if low >= top and len(docs)]
+            view = seg
+            if above:
+                covered = np.zeros(seg.doc_count, bool)
+                for docs in above:
+                    covered[docs] = True
+                view = seg.excluding(covered)
+            found = self.evaluate(subs[k], view, memo)
+            results.append(found)
+            done.append((bands[k][0], found[0]))
+        docs, scores = _union(results, np.maximum, seg.doc_count)
+        return docs, scores * q.boost if q.boost != 1.0 else scores
+
     def _conjunction(self, q, seg: _Segment, memo: dict):
         """And: each subquery evaluated within the documents the ones before it left."""
         subs = q.subqueries
@@ -374,23 +474,43 @@ class Executor:
         if q.slop != 1 or not q.words:
             raise Unsupported("Phrase with slop")
         terms = [self._bytes(q.fieldname, w) for w in q.words]
-        indexes = [seg.columns.term_index(q.fieldname, t) for t in terms]
+        indexes = [self._term_index(seg, q.fieldname, t) for t in terms]
         if any(i < 0 for i in indexes):
             return _empty()
-        common = self._common_docs(seg, indexes)
-        if not len(common):
+        docs = self._common_docs(seg, indexes)
+        if not len(docs):
             return _empty()
-        starts = self._positions_in(seg, indexes[0], common)
-        for k, i in enumerate(indexes[1:], 1):
-            starts = _common(starts + k, self._positions_in(seg, i, common)) - k
-            if not len(starts):
+        # Words joined rarest first: a document leaves the candidates at the first word that
+        # does not follow, and later words read positions of the survivors only. ``keys`` are
+        # the positions of word ``at`` of the documents still in; word k must sit at key + k - at.
+        cols = seg.columns
+        order = sorted(range(len(indexes)), key=lambda k: int(cols.posting_offsets[indexes[k] + 1]
+                                                             - cols.posting_offsets[indexes[k]]))
+        at = order[0]
+        keys = self._positions_in(seg, indexes[at], docs, any_doc=True)
+        candidate = np.zeros(seg.doc_count, bool)
+        candidate[docs] = True
+        keys = keys[candidate[keys >> 32]]
+        for k in order[1:]:
+            keys = _common(keys + (k - at), self._positions_in(seg, indexes[k], docs, any_doc=True))
+            at = k
+            if not len(keys):
                 return _empty()
-        docs = _sorted_unique(starts // _POS_SPAN)
+            docs = _sorted_unique(keys >> 32)
         parts = []
+        matched = None
         for term, i in zip(terms, indexes, strict=True):
-            tdocs, weights = self._postings(seg, i)
-            at = np.searchsorted(tdocs, docs)
-            parts.append(self._score(seg, q.fieldname, term, docs, weights[at]))
+            raw = self._raw_docs(seg, i)
+            if len(docs) * 8 < len(raw):
+                where = np.searchsorted(raw, docs)
+            else:
+                # Many matches: one pass over the term's postings beats a binary search each.
+                if matched is None:
+                    matched = np.zeros(seg.doc_count, bool)
+                    matched[docs] = True
+                where = np.flatnonzero(matched[raw])
+            weights = cols.weights[int(cols.posting_offsets[i]) + where].astype(np.float64)
+            parts.append(self._score(seg, q.fieldname, term, docs, weights))
         scores = _tree_sum(parts)
         return docs, scores * q.boost if q.boost != 1.0 else scores
 
@@ -448,7 +568,7 @@ class Executor:
         :func:`searchdoc.query.closeness` times the boost."""
         self._check_field(q.fieldname)
         unique = list(dict.fromkeys(q.words))
-        indexes = {w: seg.columns.term_index(q.fieldname, self._bytes(q.fieldname, w)) for w in unique}
+        indexes = {w: self._term_index(seg, q.fieldname, self._bytes(q.fieldname, w)) for w in unique}
         if any(i < 0 for i in indexes.values()):
             return _empty()
         docs = self._common_docs(seg, list(indexes.values()))

@@ -205,3 +205,47 @@ def test_builder_columns_equal_whoosh_postings(letter_index, tmp_path):
         for kind in (*_ARRAYS, "cols"):
             built = (index.directory / f"{segment_id}.{kind}").read_bytes()
             assert built == (tmp_path / f"{segment_id}.{kind}").read_bytes(), kind
+
+
+def _compare_tree(index: Index, query) -> None:
+    """The executor answers a hand-built query tree as Whoosh does (scores, order, totals)."""
+    fast = index._run_columnar(query, [], None)
+    assert fast is not None, repr(query)
+    slow = index._run_whoosh(query, repr(query), [], None)
+    assert [h.fields["key"] for h in fast.hits] == [h.fields["key"] for h in slow.hits], repr(query)
+    for a, b in zip(fast.hits, slow.hits, strict=True):
+        assert a.score == pytest.approx(b.score, rel=1e-9), repr(query)
+    assert fast.total == slow.total, repr(query)
+    assert fast.theme_counts == slow.theme_counts, repr(query)
+
+
+def test_best_of_bands(updated):
+    """BestOf evaluates a lower band only where no band wholly above it matched: trees whose
+    text and parts matches overlap partly, phrases matched only through parts, touching,
+    overlapping and inverted bands, children without a band, and a boosted BestOf."""
+    from whoosh import query as wq
+
+    from searchdoc.query import BestOf, Tier
+
+    directory, corpus = updated
+    index = Index(directory, corpus)
+    text = wq.Phrase("text", ["kunstmat", "intelligentie"])
+    parts = wq.Phrase("parts", ["autonom", "wap", "system"])
+    drones = wq.Term("text", "dron")
+    cyber = wq.Term("text", "cyber")
+    trees = [
+        BestOf([Tier(text, 6.0, 1.0), Tier(parts, 4.0, 1.0), Tier(drones, 2.0, 1.0)]),
+        BestOf([Tier(drones, 2.0, 1.0), Tier(parts, 4.0, 1.0), Tier(text, 6.0, 1.0)]),
+        BestOf([Tier(parts, 6.0, 1.0), Tier(wq.Phrase("text", ["autonom", "wapensystem"]), 4.0, 1.0)]),
+        BestOf([Tier(drones, 5.0, 1.0), Tier(cyber, 4.0, 1.0)]),
+        BestOf([Tier(drones, 4.5, 1.0), Tier(cyber, 4.0, 1.0), Tier(text, 3.0, 0.0)]),
+        BestOf([Tier(drones, 4.0, 1.0), Tier(cyber, 4.0, 2.0), Tier(text, 5.0, -1.0)]),
+        BestOf([Tier(drones, 6.0, 1.0), cyber, Tier(text, 2.0, 1.0)]),
+        BestOf([Tier(drones, 6.0, 1.0), Tier(BestOf([Tier(cyber, 3.0, 1.0), Tier(text, 1.0, 1.0)]), 2.0, 1.0)],
+               boost=2.0),
+        wq.AndMaybe(BestOf([Tier(text, 6.0, 1.0), Tier(drones, 4.0, 1.0)]),
+                    wq.Or([Tier(wq.Term("section", "inleiding"), 0.0, 0.3)])),
+    ]
+    for tree in trees:
+        _compare_tree(index, tree)
+    index.close()
