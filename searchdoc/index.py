@@ -728,14 +728,9 @@ def _pack_positions_np(counts, positions) -> list[bytes]:
 def _write_large_term(writer, postings: _Postings, lengths, field: tuple) -> None:
     """:func:`_write_blocks` for a long posting list: the per-posting steps (id deltas, block
     statistics) done by numpy over the whole list, the rest per block."""
-    import pickle
-
     import numpy as np
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-    from whoosh.system import pack_int
-    from whoosh.util.numeric import length_to_byte
 
-    has_values, fixed_size, level, all_values = field
     docs = postings.docs.astype(np.int64)
     weights = np.asarray(postings.weights, dtype=np.float64)
     values = postings.values
@@ -786,26 +781,8 @@ def _write_large_term(writer, postings: _Postings, lengths, field: tuple) -> Non
             mini_weights = float(stored[start])
         else:
             mini_weights = tuple(stored[start:end].tolist())
-        if not has_values:
-            kept = []
-        elif all_values:
-            kept = values[start:end]
-        else:
-            kept = [v for v in values[start:end] if v]
-        if fixed_size is None or fixed_size < 0:
-            mini_values = tuple(kept)
-        elif fixed_size == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(kept)
-        data = pickle.dumps((tuple(deltas[start:end]), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-        comp = level if len(data) >= _COMPRESS_MIN_BYTES else 0
-        if comp:
-            data = _compress_small(data, comp)
-        info = pickle.dumps((end - start, last_ids[b], max(0, maxweights[b]), comp, length_to_byte(minlengths[b]),
-                             length_to_byte(maxlengths[b])), 2)
-        length = len(info) + len(data)
-        write(pack_int(-length if end == total else length) + info + data)
+        write(_block_record(tuple(deltas[start:end]), mini_weights, values[start:end], field, last_ids[b],
+                            max(0, maxweights[b]), minlengths[b], maxlengths[b], end == total))
         writer._blockcount += 1
     writer._new_block()
 
@@ -820,18 +797,45 @@ _COMPRESS_MIN_BYTES = 128
 BLOCK_PICKLE_PROTOCOL = 4
 
 
+def _block_record(mini_ids: tuple, mini_weights, block_values, field: tuple, last_id: int, maxweight: float,
+                  minlength: int | None, maxlength: int, last: bool) -> bytes:
+    """One posting block as Whoosh's W3 postings writer lays it out (length, block info, data),
+    with the values minimised as its ``_mini_values`` does."""
+    import pickle
+
+    from whoosh.system import pack_int
+    from whoosh.util.numeric import length_to_byte
+
+    has_values, fixed_size, level, all_values = field
+    if not has_values:
+        kept = []
+    elif all_values:
+        kept = block_values
+    else:
+        kept = [v for v in block_values if v]
+    if fixed_size is None or fixed_size < 0:
+        mini_values = tuple(kept)
+    elif fixed_size == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(kept)
+    data = pickle.dumps((mini_ids, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
+    comp = level if len(data) >= _COMPRESS_MIN_BYTES else 0
+    if comp:
+        data = _compress_small(data, comp)
+    info = pickle.dumps((len(mini_ids), last_id, maxweight, comp, length_to_byte(minlength),
+                         length_to_byte(maxlength)), 2)
+    length = len(info) + len(data)
+    return pack_int(-length if last else length) + info + data
+
+
 def _write_blocks(writer, postings: _Postings, lenvals: list[int] | None, field: tuple) -> None:
     """Write a term's postings as Whoosh's ``W3PostingsWriter`` would, block by block (the same
     block info and data tuples, the same term statistics), leaving only the term's extent for
     ``finish_term``: what ``add_posting`` per posting and ``_write_block`` per block do, in
     fewer Python steps."""
-    import pickle
-
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-    from whoosh.system import pack_int
-    from whoosh.util.numeric import length_to_byte
 
-    has_values, fixed_size, level, all_values = field
     docs, weights, values = postings.docs, postings.weights, postings.values
     limit = writer._blocklimit
     total = len(docs)
@@ -870,26 +874,8 @@ def _write_blocks(writer, postings: _Postings, lenvals: list[int] | None, field:
             mini_weights = first
         else:
             mini_weights = tuple(stored_weights)
-        if not has_values:
-            kept = []
-        elif all_values:
-            kept = block_values
-        else:
-            kept = [v for v in block_values if v]
-        if fixed_size is None or fixed_size < 0:
-            mini_values = tuple(kept)
-        elif fixed_size == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(kept)
-        data = pickle.dumps((mini_ids, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-        comp = level if len(data) >= _COMPRESS_MIN_BYTES else 0
-        if comp:
-            data = _compress_small(data, comp)
-        info = pickle.dumps((len(ids), ids[-1], maxweight, comp, length_to_byte(minlength),
-                             length_to_byte(maxlength)), 2)
-        length = len(info) + len(data)
-        write(pack_int(-length if end == total else length) + info + data)
+        write(_block_record(mini_ids, mini_weights, block_values, field, ids[-1], maxweight, minlength, maxlength,
+                            end == total))
         writer._blockcount += 1
     writer._new_block()
 
