@@ -149,21 +149,11 @@ def test_index_entries_missing_doubled_and_orphaned_are_reindexed(letter_env):
     assert sorted(keys) == sorted(f"{LETTER}#{n}" for n in range(1, 31))
 
 
-def test_damaged_index_is_rebuilt(letter_env):
+@pytest.mark.parametrize("damaged", ["*.seg", "*.cdoc"], ids=["whoosh-segment", "columns"])
+def test_damaged_index_is_found_and_rebuilt(letter_env, damaged):
     corpus_dir, index_dir = letter_env
-    for segment in index_dir.glob("*.seg"):
-        segment.write_bytes(b"garbage")
-    code, report = report_of("--no-repair")
-    assert code == 1 and codes(report) == {"index-damaged"}
-    code, report = report_of()
-    assert code == 0 and codes(report, repaired=True) == {"index-damaged"}
-    assert len(keys_of(index_dir, corpus_dir)) == 30
-
-
-def test_damaged_columns_are_found_and_rebuilt(letter_env):
-    corpus_dir, index_dir = letter_env
-    for postings in index_dir.glob("*.cdoc"):
-        postings.write_bytes(b"garbage")
+    for path in index_dir.glob(damaged):
+        path.write_bytes(b"garbage")
     code, report = report_of("--no-repair")
     assert code == 1 and codes(report) == {"index-damaged"}
     code, report = report_of()

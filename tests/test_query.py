@@ -157,14 +157,19 @@ def test_letter_acronyms_gbvs_nvs_ncsa(letter_index):
     assert {2, 23} <= set(letter(letter_index, "Nationale Cyber Security Agenda"))
 
 
-def test_corpus_definitions_are_cached_and_follow_the_corpus(tmp_path):
+def _csbn_index(tmp_path):
+    """A corpus of one document that defines an acronym (CSBN), and its (unbuilt) index."""
     corpus = Corpus(tmp_path / "corpus")
     corpus.documents_dir.mkdir(parents=True)
     corpus.save(Document(id="kst-2-1", kind="kamerstuk", paragraphs=[
         Paragraph(1, "Het Cybersecuritybeeld Nederland (CSBN) verschijnt jaarlijks.", None, 1, 1),
         Paragraph(2, "Het CSBN waarschuwt voor statelijke actoren.", None, 1, 1),
     ]))
-    index = Index(tmp_path / "index", corpus)
+    return corpus, Index(tmp_path / "index", corpus)
+
+
+def test_corpus_definitions_are_cached_and_follow_the_corpus(tmp_path):
+    corpus, index = _csbn_index(tmp_path)
     index.update()
     assert ("CSBN", "Cybersecuritybeeld Nederland") in [d[:2] for d in index.synonyms().definitions]
     cache = json.loads((tmp_path / "index" / sq.DEFINITIONS_FILE).read_text(encoding="utf-8"))
@@ -194,13 +199,7 @@ def _definition_pairs(index_dir) -> dict[str, list]:
 
 
 def test_index_updates_keep_the_acronym_definitions_and_searches_only_read_them(tmp_path, monkeypatch):
-    corpus = Corpus(tmp_path / "corpus")
-    corpus.documents_dir.mkdir(parents=True)
-    corpus.save(Document(id="kst-2-1", kind="kamerstuk", paragraphs=[
-        Paragraph(1, "Het Cybersecuritybeeld Nederland (CSBN) verschijnt jaarlijks.", None, 1, 1),
-        Paragraph(2, "Het CSBN waarschuwt voor statelijke actoren.", None, 1, 1),
-    ]))
-    index = Index(tmp_path / "index", corpus)
+    corpus, index = _csbn_index(tmp_path)
     index.update()
     assert _definition_pairs(tmp_path / "index") == {"kst-2-1": [["CSBN", "Cybersecuritybeeld Nederland"]]}
     _no_harvest_at_query_time(monkeypatch)
