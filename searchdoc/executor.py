@@ -189,21 +189,21 @@ class Executor:
         return found
 
     # ---- leaves
-    def _postings(self, seg: _Segment, i: int) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _cached(seg: _Segment, kind: str, i: int, read):
+        """``read(seg, i)``, once per query when the segment view belongs to one query."""
         if seg.cache is None:
-            return self._read_postings(seg, i)
-        found = seg.cache.get(("postings", i))
+            return read(seg, i)
+        found = seg.cache.get((kind, i))
         if found is None:
-            found = seg.cache[("postings", i)] = self._read_postings(seg, i)
+            found = seg.cache[(kind, i)] = read(seg, i)
         return found
 
+    def _postings(self, seg: _Segment, i: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._cached(seg, "postings", i, self._read_postings)
+
     def _positions(self, seg: _Segment, i: int) -> np.ndarray:
-        if seg.cache is None:
-            return self._read_positions(seg, i)
-        found = seg.cache.get(("positions", i))
-        if found is None:
-            found = seg.cache[("positions", i)] = self._read_positions(seg, i)
-        return found
+        return self._cached(seg, "positions", i, self._read_positions)
 
     def _common_docs(self, seg: _Segment, indexes: list[int]) -> np.ndarray:
         """The (live) documents holding every one of these terms: the raw lists intersected
