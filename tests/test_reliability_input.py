@@ -563,3 +563,8 @@ def test_a_server_that_never_answers_in_time_is_retried_then_reported(tmp_path, 
         client.get(base + "/slow")
     client.close()
     assert len(waits) == settings.REQUEST_RETRIES - 1 and time.monotonic() - started < 10
+    # The server's handlers are still sleeping: let them finish, or they would log their
+    # requests into the shared server's log during the next test.
+    deadline = time.monotonic() + 5
+    while len(httpserver.log) < settings.REQUEST_RETRIES and time.monotonic() < deadline:
+        time.sleep(0.05)
