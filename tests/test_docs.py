@@ -1,4 +1,4 @@
-"""Docs that cannot drift: the README documents every command and option, and holds the two commands
+"""Docs that cannot drift: the README and docs/ document every command and option, and holds the two commands
 that CI runs; every command's help carries an example."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from searchdoc.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = "\n".join(path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md")))
+REFERENCE = README + "\n" + DOCS
 
 
 def all_commands(group: click.Group = cli, prefix: str = "searchdoc"):
@@ -28,11 +30,11 @@ COMMANDS = list(all_commands())
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_readme_documents_command_and_options(path, command):
-    assert f"`{path}" in README, f"README has no reference entry for {path}"
+    assert f"`{path}" in REFERENCE, f"README and docs/ have no reference entry for {path}"
     for param in command.params:
         if isinstance(param, click.Option):
             names = [o for o in param.opts if o.startswith("--")]
-            assert any(name in README for name in names), f"README does not document {path} {names}"
+            assert any(name in REFERENCE for name in names), f"README and docs/ do not document {path} {names}"
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])
@@ -43,7 +45,7 @@ def test_every_command_help_has_an_example(path, command):
 def test_group_options_documented():
     for param in cli.params:
         if isinstance(param, click.Option):
-            assert any(o in README for o in param.opts if o.startswith("--"))
+            assert any(o in REFERENCE for o in param.opts if o.startswith("--"))
 
 
 def test_readme_holds_the_commands_ci_runs():
