@@ -245,3 +245,18 @@ def test_oversized_pdf_is_refused(monkeypatch):
     monkeypatch.setattr(settings, "MAX_RESPONSE_BYTES", 100)
     with pytest.raises(UnsafeContentError, match="exceeds the limit"):
         pdf_to_text(letter_pdf(), "kst-33694-45")
+
+
+def test_a_truncated_pdf_gives_only_the_one_line_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    data = letter_pdf()
+    target = tmp_path / "kst-1-1.pdf"
+    target.write_bytes(data[: len(data) // 2])
+    env = {**os.environ, "SEARCHDOC_CORPUS": str(tmp_path / "corpus"), "SEARCHDOC_INDEX": str(tmp_path / "index")}
+    done = subprocess.run([sys.executable, "-m", "searchdoc", "ingest", str(target)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"searchdoc: error: {target}: cannot read the PDF: Stream has ended unexpectedly"]
