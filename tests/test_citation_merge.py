@@ -78,3 +78,27 @@ def test_cites_on_a_stream_reads_it_piece_by_piece():
     assert numbers == list(range(2, 2 + len(numbers))) and len(numbers) >= 3
     assert rest[-1] == {**rest[-1], "id": "2019Z01633", "paragraph": numbers[-1] + 1}
     assert stream.tell() == len(text)
+
+
+def test_cap_paragraphs_moves_footnotes_and_citations_with_their_piece():
+    from searchdoc.model import Citation, Document, Footnote, Paragraph
+    from searchdoc.pipeline import cap_paragraphs
+
+    text = "Eerste zin hier. Tweede zin met kst-1-2 erin. Derde zin met een noot."
+    start = text.index("kst-1-2")
+    document = Document(
+        id="kst-1-1", kind="kamerstuk",
+        paragraphs=[Paragraph(1, "Ervoor."), Paragraph(2, text, footnotes=[1], citations=[
+            Citation("kst-1-2", "kamerstuk", "kst-1-2", 2, None, start, start + 7),
+            Citation("kst-1-3", "kamerstuk", "kst-1-3", 2, 1, 0, 7)]), Paragraph(3, "Erna.")],
+        footnotes=[Footnote(1, "kst-1-3", paragraph=2, offset=len(text) - 1)],
+    )
+    cap_paragraphs(document, 30)
+    assert [p.text for p in document.paragraphs] == [
+        "Ervoor.", "Eerste zin hier.", "Tweede zin met kst-1-2 erin.", "Derde zin met een noot.", "Erna."]
+    assert [p.n for p in document.paragraphs] == [1, 2, 3, 4, 5]
+    third = document.paragraphs[2]
+    assert [(c.id, c.paragraph, third.text[c.start : c.end]) for c in third.citations] == [("kst-1-2", 3, "kst-1-2")]
+    assert document.footnotes[0].paragraph == 4 and document.paragraphs[3].footnotes == [1]
+    assert document.footnotes[0].offset == len("Derde zin met een noot")
+    assert document.paragraphs[3].citations[0].id == "kst-1-3"

@@ -259,4 +259,5 @@ def test_a_truncated_pdf_gives_only_the_one_line_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "searchdoc", "ingest", str(target)], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 2
-    assert done.stderr.splitlines() == [f"searchdoc: error: {target}: cannot read the PDF: Stream has ended unexpectedly"]
+    message = f"searchdoc: error: {target}: cannot read the PDF: Stream has ended unexpectedly"
+    assert done.stderr.splitlines() == [message]
