@@ -68,6 +68,11 @@ _RIJKSWET = re.compile(r"\(R\d+\)")
 # --------------------------------------------------------------------------- small helpers
 
 
+def _space_run(match: re.Match) -> str:
+    run = match.group()
+    return run if run in ("\u00a0", "\u202f", "\u2007") else " "
+
+
 def clean_text(text: str | None) -> str:
     """Collapse whitespace (including non-breaking spaces) and drop invisible characters."""
     if not text:
@@ -201,14 +206,15 @@ class TextBuilder:
     def add(self, text: str | None) -> None:
         if not text:
             return
-        text = _WS.sub(" ", _INVISIBLE.sub("", text))
-        if self._space and text.startswith(" "):
+        # A lone no-break space stays as served ("25\u00a0maart"); other whitespace collapses.
+        text = _WS.sub(_space_run, _INVISIBLE.sub("", text))
+        if self._space and text[:1].isspace():
             text = text[1:]
         if not text:
             return
         self._parts.append(text)
         self._length += len(text)
-        self._space = text.endswith(" ")
+        self._space = text[-1].isspace()
 
     def space(self) -> None:
         self.add(" ")

@@ -96,6 +96,17 @@ _METADATA_FIELDS = {
 _PARSER_FIELDS = {"id", "kind", "source_format", "paragraphs", "footnotes", "signature", "metadata"}
 
 
+#: No-break spaces (U+00A0, narrow U+202F, figure U+2007) are kept as served: "25\u00a0maart".
+NO_BREAK_SPACES = frozenset("\u00a0\u202f\u2007")
+_SPACES = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    """Collapse runs of whitespace to one space and trim, keeping a lone no-break space as it
+    is (search, phrases and citations treat it as a space; the stored text keeps what was served)."""
+    return _SPACES.sub(lambda m: m.group() if m.group() in NO_BREAK_SPACES else " ", text).strip()
+
+
 @dataclass(slots=True)
 class _Line:
     text: str
@@ -229,7 +240,7 @@ def _paginate(text: str) -> list[list[_Line | None]]:
         nonlocal seen, fresh
         if raw[:1].isspace():
             new_page(False)
-        normal = " ".join(raw.split())
+        normal = squeeze(raw)
         if not normal:
             pages[-1].append(None)
             return
@@ -311,7 +322,7 @@ def _place_markers(body: list[_Line], notes: list[_Note]) -> None:
             continue
         index, start, end = hit
         line = body[index]
-        line.text = " ".join((line.text[:start] + line.text[end:]).split())
+        line.text = squeeze(line.text[:start] + line.text[end:])
         note.line = index
         note.column = start
         line_at, offset = index, start
