@@ -41,6 +41,8 @@ _NOT_HEADING = re.compile(
 _BEFORE_MARKER = set(")]»”’\"'.,;:!?…")
 _AFTER_MARKER = set(".,;:!?)]»”’\"'…")
 
+# Lines ending in a spaced hyphen (and none in a bare one) that show every line ends in a space.
+_SPACED_HYPHENS_NEEDED = 3
 # Conjunctions that follow an elliptic compound: "Buitenland- en Veiligheidsstrategie".
 _ELLIPSIS_CONJUNCTIONS = {"en", "of", "tot", "noch", "and", "or"}
 # Prefixes Dutch writes with a hyphen (niet-statelijk, ex-minister, oud-minister, ...); contra- is
@@ -151,7 +153,9 @@ def parse_plaintext(text: str, doc_id: str, metadata: dict | None = None) -> Doc
     ``Document.metadata``. The text itself carries no title block.
     """
     document = _new_document(doc_id, metadata or {})
-    items, notes = _lift_footnotes(_paginate(text))
+    pages = _paginate(text)
+    _weigh_trailing_spaces(pages)
+    items, notes = _lift_footnotes(pages)
     body = [item for item in items if isinstance(item, _Line)]
     for index, line in enumerate(body):
         line.index = index
@@ -260,6 +264,29 @@ def _paginate(text: str) -> list[list[_Line | None]]:
             if tail:
                 add(tail)
     return pages
+
+
+def _weigh_trailing_spaces(pages: list[list[_Line | None]]) -> None:
+    """Decide whether a space after a line-end hyphen means anything.
+
+    Most PDF text keeps the space that ends a line but not after a hyphen the typesetter
+    added, so "Buitenland- " (an elliptic compound) differs from "wapenbe-" (a broken word).
+    Some extractions end every line with a space: when no line ends in a bare hyphen although
+    several end in a spaced one, the space says nothing, and the words decide.
+    """
+    spaced = bare = 0
+    hyphenated = []
+    for page in pages:
+        for line in page:
+            if line is not None and len(line.text) > 1 and line.text[-1] in _HYPHENS and line.text[-2].isalnum():
+                hyphenated.append(line)
+                if line.spaced_end:
+                    spaced += 1
+                else:
+                    bare += 1
+    if bare == 0 and spaced >= _SPACED_HYPHENS_NEEDED:
+        for line in hyphenated:
+            line.spaced_end = False
 
 
 def _lift_footnotes(pages: list[list[_Line | None]]) -> tuple[list[_Line | str], list[_Note]]:
@@ -495,9 +522,11 @@ def _continues(block: list[_Line], previous: _Run, run: _Run, after: set[str] | 
     text before ends a sentence and what follows is a heading or a signature, or (across a
     footnote block) the last line was not full, because the next word would have fitted on it.
     """
-    if _BLANK in run.before:
-        return False
     last, first = block[-1], run.lines[0]
+    if _BLANK in run.before:
+        # A blank line at a page end (padding before the next page or its footnotes) does not
+        # end a paragraph whose last word is broken and goes on, in lower case, overleaf.
+        return _PAGE in run.before and _ends_broken(last) and first.text[:1].islower()
     if _ends_broken(last) or first.text[:1].islower():
         return True
     next_word = len(first.text.split()[0])
@@ -514,7 +543,10 @@ def _continues(block: list[_Line], previous: _Run, run: _Run, after: set[str] | 
 
 
 def _heading_like(lines: list[_Line]) -> bool:
-    """A short block of one to three lines (more when narrow) that does not end like a sentence."""
+    """A short block of one to three lines (more when narrow) that does not end like a sentence
+    (nor in a broken word)."""
+    if _ends_broken(lines[-1]):
+        return False
     text = " ".join(line.text for line in lines)
     if len(text) > 160 or len(text.split()) > 20 or (len(lines) > 3 and len(text) > 100):
         return False
