@@ -123,11 +123,44 @@ def _pages(data: bytes) -> list[list[_Line]]:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
                 raise ParseError("the PDF is encrypted")
-            return [_page_lines(page) for page in reader.pages]
+            seen: dict[tuple, list[_Line]] = {}
+            pages = []
+            for page in reader.pages:
+                key = _layout_key(page)
+                lines = seen.get(key) if key is not None else None
+                if lines is None:
+                    lines = _page_lines(page)
+                    if key is not None:
+                        seen[key] = lines
+                pages.append(lines)
+            return pages
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise ParseError(f"cannot read the PDF: {' '.join(str(exc).split())[:200]}") from None
+
+
+def _layout_key(page) -> tuple | None:
+    """What makes two pages print the same text: the same content stream object, resources and
+    box. A PDF that repeats one page 50 000 times then costs one extraction, not 50 000."""
+    from pypdf.generic import IndirectObject
+
+    try:
+        contents = page.raw_get("/Contents")
+    except KeyError:
+        return None
+    if not isinstance(contents, IndirectObject):
+        return None
+    try:
+        resources = page.raw_get("/Resources")
+    except KeyError:
+        return None  # inherited from the page tree, which may differ between pages
+    if isinstance(resources, IndirectObject):
+        resources_key = ("ref", resources.idnum, resources.generation)
+    else:
+        resources_key = ("direct", repr(resources))
+    return (contents.idnum, contents.generation, resources_key, repr(page.get("/Rotate")),
+            tuple(float(v) for v in page.mediabox))
 
 
 class _ToDebug(logging.Handler):
