@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from typing import TextIO
 from dataclasses import asdict, dataclass, field
+from typing import TextIO
 
 from searchdoc import citations
 from searchdoc.corpus import Corpus

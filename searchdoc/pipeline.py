@@ -91,21 +91,30 @@ def split_points(text: str, limit: int) -> list[tuple[int, int]]:
     while length - start > limit:
         stop = start + limit
         end = after = stop
-        sentence = None
-        for sentence in _SENTENCE_BREAK.finditer(text, start + limit // 4, stop):
-            pass
+        sentence = _last(_SENTENCE_BREAK, text, start + limit // 4, stop)
+        space = _last(_SPACE, text, start + limit // 4, stop) if sentence is None else None
         if sentence is not None:
             end, after = sentence.start() + len(sentence.group().rstrip()), sentence.end()
-        else:
-            space = None
-            for space in _SPACE.finditer(text, start + limit // 4, stop):
-                pass
-            if space is not None:
-                end, after = space.span()
+        elif space is not None:
+            end, after = space.span()
         pieces.append((start, end))
         start = after
     pieces.append((start, length))
     return [(a, b) for a, b in pieces if b > a]
+
+
+def _last(pattern: re.Pattern, text: str, start: int, stop: int) -> re.Match | None:
+    last = None
+    for last in pattern.finditer(text, start, stop):  # noqa: B007 - the last match is wanted
+        continue
+    return last
+
+
+def _piece_at(spans: list[tuple[int, int]], offset: int | None) -> int:
+    """The index of the piece holding character ``offset``; the last piece when unknown."""
+    if offset is None:
+        return len(spans) - 1
+    return next((i for i, (_, end) in enumerate(spans) if offset <= end), len(spans) - 1)
 
 
 def cap_paragraphs(document: Document, limit: int) -> Document:
@@ -132,22 +141,20 @@ def cap_paragraphs(document: Document, limit: int) -> Document:
                                     page=paragraph.page, page_end=paragraph.page_end, themes=list(paragraph.themes)))
             paragraphs.append(pieces[-1])
 
-        def piece_at(offset: int | None) -> int:
-            if offset is None:
-                return len(spans) - 1
-            return next((i for i, (_, end) in enumerate(spans) if offset <= end), len(spans) - 1)
-
         moved: dict[int, int] = {}
         for footnote in notes_of.get(paragraph.n, []):
-            index = piece_at(footnote.offset)
+            index = _piece_at(spans, footnote.offset)
             moved[footnote.n] = index
             footnote.paragraph = first + index
             if footnote.offset is not None:
                 footnote.offset = max(0, footnote.offset - spans[index][0])
         for number in paragraph.footnotes:
-            pieces[moved.get(number, piece_at(None))].footnotes.append(number)
+            pieces[moved.get(number, _piece_at(spans, None))].footnotes.append(number)
         for citation in paragraph.citations:
-            index = moved.get(citation.footnote, 0) if citation.footnote is not None else piece_at(citation.start)
+            if citation.footnote is not None:
+                index = moved.get(citation.footnote, 0)
+            else:
+                index = _piece_at(spans, citation.start)
             if citation.footnote is None:
                 citation.start -= spans[index][0]
                 citation.end -= spans[index][0]

@@ -302,11 +302,11 @@ def test_old_zoek_page_keeps_articles_tables_and_closing_lines():
 
 def test_xhtml_empty_elements_stay_empty():
     data = (
-        '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
-        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head>'
-        '<meta name="DC.identifier" content="stb-2014-296"/></head><body><div class="stuk">'
-        '<p><a name="p1"/>Eerste alinea.</p><p>Tweede alinea.</p></div></body></html>'
-    ).encode()
+        b'<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+        b'<meta name="DC.identifier" content="stb-2014-296"/></head><body><div class="stuk">'
+        b'<p><a name="p1"/>Eerste alinea.</p><p>Tweede alinea.</p></div></body></html>'
+    )
     document = parse_html(data)
     assert document.id == "stb-2014-296"
     assert [p.text for p in document.paragraphs] == ["Eerste alinea.", "Tweede alinea."]
