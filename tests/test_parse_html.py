@@ -330,3 +330,12 @@ def test_compacting_keeps_boundaries_between_nested_blocks():
     data = b"<html><body><div><div>een</div>twee<div><div>drie</div></div><span>vier</span> vijf</div></body></html>"
     document = parse_html(data, "kst-1-1")
     assert [p.text for p in document.paragraphs] == ["een", "twee", "drie", "vier vijf"]
+
+
+def test_a_paragraph_of_many_links_cites_each_link_where_it_stands():
+    link = '<a href="https://zoek.officielebekendmakingen.nl/kst-33694-{n}.html"> Kamerstuk {n} </a> en '
+    data = ("<html><body><p>" + "".join(link.format(n=n) for n in range(1, 5001)) + "</p></body></html>").encode()
+    paragraph = parse_html(data, "kst-1-1").paragraphs[0]
+    assert len(paragraph.citations) == 5000
+    for citation in paragraph.citations:
+        assert paragraph.text[citation.start : citation.end] == citation.raw == f"Kamerstuk {citation.id[10:]}"
