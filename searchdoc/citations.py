@@ -183,7 +183,10 @@ _VJ = rf"(?:19|20)\d{{2}}\s*(?:/|{_DASH})\s*(?:\d{{4}}|\d{{2}})(?!\d)"
 _CHAMBER = r"(?:(?-i:II|I|TK|EK)(?!\w)|(?:tweede|eerste)\s+kamer\b)"
 # Case matters: "34 775 IX" has a suffix, "34 775 in" does not.
 _SUFFIX_WORD = r"(?-i:(?=[IVXLC])C?L?X{0,3}(?:IX|IV|V?I{0,3})[A-Z]?(?!\w)|[A-Z](?!\w))"
-_SUFFIX = rf"(?:\s?{_DASH}\s?(?:\d{{2}}(?!\w)|{_SUFFIX_WORD})|\s+{_SUFFIX_WORD})"
+# Older texts set the addition off by commas: "23 400, XI, nr. 25" (then a number must follow,
+# or "33 506, AB" stays an Eerste Kamer stuk).
+_COMMA_SUFFIX_END = r"(?=\s*,?\s*(?:nrs?\.?|nummers?)\s*\d)"
+_SUFFIX = rf"(?:\s?{_DASH}\s?(?:\d{{2}}(?!\w)|{_SUFFIX_WORD})|\s+{_SUFFIX_WORD}|,\s?{_SUFFIX_WORD}{_COMMA_SUFFIX_END})"
 _RIJKSWET = r"(?:\s*\(\s*R\s?\d{3,4}\s*\))"
 _DOSSIER_NR = r"[1-9]\d\s{0,2}\d{3}(?!\w)"
 _ONE_DOSSIER = rf"{_DOSSIER_NR}{_RIJKSWET}?{_SUFFIX}?{_RIJKSWET}?"
@@ -239,7 +242,9 @@ _FORMS: dict[str, str] = {
     ),
     "kst": (
         r"(?P<bijlage>\bbijlage(?:n)?\s+(?:\d{1,2}\s+)?bij\s+(?:de\s+|het\s+)?)?"
-        r"\b(?P<keyword>kamerstuk(?:ken)?|kamerst\.|kst\.|(?:kamerstuk)?dossier(?:nummer|nr\.?)?)"
+        r"\b(?P<keyword>kamerstuk(?:ken)?|kamerst\.|kst\.|(?:kamerstuk)?dossier(?:nummer|nr\.?)?"
+        # Older texts: "TK 2008–2009, 31 700 V, nr. 3" (the chamber stands for "Kamerstukken").
+        rf"|(?-i:TK|EK)(?=\s*,?\s*{_VJ}))"
         rf"(?:\s+(?P<chamber>{_CHAMBER}))?(?:\s*,?\s*(?:vergaderjaar\s+)?(?P<vj>{_VJ}))?"
         rf"\s*,?\s*(?:{_COMPACT}|(?P<dossiers>{_DOSSIERS})(?:{_NUMBERS_KEYWORD})?)(?P<pin>{_PIN})?"
     ),
@@ -263,8 +268,8 @@ _FORMS: dict[str, str] = {
 # lets the scanner reject almost every position after one or two character tests (about ten
 # times faster than trying each form everywhere).
 _STARTS = (
-    r"\b(?=[\dkdabhstgpwzn])(?=\d|k(?:amerst|amervragen|st|v-)|d(?:ossier|ocument)|b(?:ijlage|gr|lg-)"
-    r"|a(?:anh|ctiviteit|h-|g-)|h(?:and|ttp|-)|s(?:tb|taats|tcrt)|t(?:rb|ractatenblad)"
+    r"\b(?=[\dkdabhstgpwzne])(?=\d|k(?:amerst|amervragen|st|v-)|d(?:ossier|ocument)|b(?:ijlage|gr|lg-)"
+    r"|a(?:anh|ctiviteit|h-|g-)|h(?:and|ttp|-)|s(?:tb|taats|tcrt)|t(?:rb|ractatenblad|k\b)|ek\b"
     r"|g(?:mb|emeenteblad)|p(?:rb|rovinciaal)|w(?:sb|aterschapsblad)|zaak|nds-)"
 )
 _FLAGS = re.IGNORECASE
@@ -292,7 +297,8 @@ def _master() -> re.Pattern:
 # Sub-grammars used to decode a matched span.
 _ONE_DOSSIER_RE = re.compile(
     rf"(?P<nr>{_DOSSIER_NR}){_RIJKSWET}?"
-    rf"(?:\s?{_DASH}\s?(?P<dash_suffix>\d{{2}}(?!\w)|{_SUFFIX_WORD})|\s+(?P<space_suffix>{_SUFFIX_WORD}))?"
+    rf"(?:\s?{_DASH}\s?(?P<dash_suffix>\d{{2}}(?!\w)|{_SUFFIX_WORD})|\s+(?P<space_suffix>{_SUFFIX_WORD})"
+    rf"|,\s?(?P<comma_suffix>{_SUFFIX_WORD}))?"
     rf"{_RIJKSWET}?"
     rf"|(?<=[/n&])\s*(?P<bare_suffix>{_SUFFIX_WORD})",
     _FLAGS,
@@ -454,7 +460,7 @@ def _dossiers(text: str) -> list[tuple[str, str | None]]:
                 result.append((result[-1][0], m.group("bare_suffix")))
             continue
         nr = re.sub(r"\s", "", m.group("nr"))
-        result.append((nr, m.group("dash_suffix") or m.group("space_suffix")))
+        result.append((nr, m.group("dash_suffix") or m.group("space_suffix") or m.group("comma_suffix")))
     return result
 
 
@@ -741,7 +747,8 @@ def _decode_kst(m: re.Match, raw: str, form: str) -> list[Reference]:
         vj = _vergaderjaar(groups["vj"])
         if vj is None:
             return []
-    chamber = _chamber(groups.get("chamber"))
+    keyword_chamber = groups.get("keyword") if groups.get("keyword") in ("TK", "EK") else None
+    chamber = _chamber(groups.get("chamber")) or _chamber(keyword_chamber)
     dossiers = _dossiers(groups.get("dossiers") or groups.get("cdossier") or "")
     if not dossiers:
         return []
@@ -917,7 +924,106 @@ def extract(text: str) -> list[Found]:
         raw = text[start:end]
         for ref in _decode(m.lastgroup or "", text, start, end):
             found.append(Found(start, end, raw, replace(ref, raw=raw)))
+    short = _short_gazettes(text, found)
+    if short:
+        found = sorted([*found, *short], key=lambda f: (f.start, f.end))
     return found
+
+
+_MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+# "de wet van 12 juni 1997 (Stb. 310)": the year of the gazette is the year of the act's date,
+# written earlier in the same sentence.
+_SHORT_GAZETTE = re.compile(
+    r"(?<=\()(?P<name>stb|stbl|stcrt|trb)\.?\s*(?:nr\.?\s*)?(?P<number>\d{1,7})(?=\s*[);,])", _FLAGS
+)
+_DATED = re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS})\s+(?P<year>(?:18|19|20)\d{{2}})\b", _FLAGS)
+_SENTENCE_START = re.compile(r"[.!?]\s+(?=[A-Z])")
+_LOOKBACK = 300
+
+
+def _short_gazettes(text: str, full: list[Found]) -> list[Found]:
+    """Gazette references without a year ("(Stb. 310)") whose year the sentence gives before;
+    ``full`` are the citations already found, which such a reference must not overlap."""
+    import bisect
+
+    starts = [f.start for f in full]
+    found = []
+    for m in _SHORT_GAZETTE.finditer(text):
+        before = bisect.bisect_right(starts, m.start()) - 1
+        if before >= 0 and full[before].end > m.start():
+            continue
+        window_start = max(0, m.start() - _LOOKBACK)
+        for boundary in _SENTENCE_START.finditer(text, window_start, m.start()):
+            window_start = boundary.end()
+        dates = list(_DATED.finditer(text, window_start, m.start()))
+        if not dates or int(m.group("number")) == 0:
+            continue
+        prefix = _GAZETTE_NAMES[m.group("name").lower()]
+        year, number = dates[-1].group("year"), str(int(m.group("number")))
+        raw = m.group()
+        ref = Reference(f"{prefix}-{year}-{number}", _GAZETTES[prefix][0], raw, number=number, year=year)
+        found.append(Found(m.start(), m.end(), raw, ref))
+    return found
+
+
+#: What may stand between two marked-up pieces of one reference: "199 (31311)" is two links.
+_JOINABLE_GAP = re.compile(r"[\s(),;:]{0,3}")
+
+
+def merge(cited: list[Citation], text: str) -> list[Citation]:
+    """One citation per reference occurrence in ``text``, however it was marked up.
+
+    ``cited`` holds citations of one text (a paragraph, or one footnote): those a parser took
+    from links (``extref``, ``<a href>``) and those :func:`extract` found in the words. Two of
+    the same id that overlap, or that only punctuation separates ("199 (31311)", two links of a
+    Handelingen motion), become one spanning both, with the text as written; a dossier that
+    overlaps a stuk of that dossier is dropped (the link says which stuk; the words only show
+    the dossier number). Different references at one place (a list "nrs. 226 en 227") stay
+    apart. Returns the survivors in text order.
+    """
+    by_id: dict[str, list[Citation]] = {}
+    for citation in sorted(cited, key=lambda c: (c.start, c.end)):
+        by_id.setdefault(citation.id, []).append(citation)
+    merged: list[Citation] = []
+    for same in by_id.values():
+        current = same[0]
+        for citation in same[1:]:
+            gap_ok = citation.start <= current.end or _JOINABLE_GAP.fullmatch(text, current.end, citation.start)
+            if gap_ok:
+                current = _union(current, citation, text)
+            else:
+                merged.append(current)
+                current = citation
+        merged.append(current)
+    merged.sort(key=lambda c: (c.start, c.end))
+    return [c for c in merged if not _covered_dossier(c, merged)]
+
+
+def _union(a: Citation, b: Citation, text: str) -> Citation:
+    start, end = min(a.start, b.start), max(a.end, b.end)
+    if 0 <= start <= end <= len(text):
+        raw = text[start:end]
+        if raw.count("(") > raw.count(")") and text[end : end + 1] == ")":
+            end += 1
+            raw += ")"
+    else:
+        raw = a.raw if len(a.raw) >= len(b.raw) else b.raw
+    return replace(a, raw=raw, start=start, end=end)
+
+
+def _covered_dossier(citation: Citation, others: list[Citation]) -> bool:
+    """Whether a dossier citation overlaps a citation of a stuk in that dossier."""
+    if not citation.id.startswith("dossier-"):
+        return False
+    for other in others:
+        if other.start >= citation.end:
+            break
+        if other is citation or other.end <= citation.start:
+            continue
+        ref = _parse_id(other.id)
+        if ref is not None and ref.is_document and ref.dossier_id == citation.id:
+            return True
+    return False
 
 
 def kind_of(doc_id: str) -> str:

@@ -6,8 +6,11 @@ index's ``cites`` field, so "cited by" is an index lookup, not a scan of the cor
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import TextIO
 
 from searchdoc import citations
 from searchdoc.corpus import Corpus
@@ -130,18 +133,64 @@ def cited_by(index, corpus: Corpus, ids: set[str]) -> list[CitedBy]:
 
 
 def document_citations(document: Document) -> list[dict]:
-    """The citations a corpus document makes, in reading order."""
+    """The citations a corpus document makes, in reading order: one row per (id, paragraph,
+    footnote), the first place it is written there standing for the others."""
     rows = []
+    seen: set[tuple[str, int, int | None]] = set()
     for paragraph in document.paragraphs:
         for c in paragraph.citations:
-            rows.append({"id": c.id, "raw": c.raw, "paragraph": paragraph.n, "footnote": c.footnote, "kind": c.kind})
+            key = (c.id, paragraph.n, c.footnote)
+            if key not in seen:
+                seen.add(key)
+                rows.append({"id": c.id, "raw": c.raw, "paragraph": paragraph.n, "footnote": c.footnote,
+                             "kind": c.kind})
     return rows
 
 
-def text_citations(text: str) -> list[dict]:
-    """The citations found in free text (e.g. standard input), with character offsets."""
-    return [
-        {"id": f.reference.id, "raw": f.raw, "paragraph": None, "footnote": None, "kind": f.reference.kind,
-         "start": f.start, "end": f.end}
-        for f in citations.extract(text)
-    ]
+def text_citations(source: str | TextIO) -> Iterator[dict]:
+    """The citations found in free text (e.g. standard input), read paragraph by paragraph.
+
+    Paragraphs are separated by blank lines and numbered from 1; offsets are into the
+    paragraph. The text is read in chunks and a paragraph longer than
+    ``settings.MAX_PARAGRAPH_CHARS`` is cut at a sentence end like an ingested one, so memory
+    stays bounded however much text comes in. One row per (id, paragraph).
+    """
+    stream = io.StringIO(source) if isinstance(source, str) else source
+    for number, block in enumerate(_paragraph_blocks(stream), start=1):
+        seen: set[str] = set()
+        for f in citations.extract(block):
+            if f.reference.id not in seen:
+                seen.add(f.reference.id)
+                yield {"id": f.reference.id, "raw": f.raw, "paragraph": number, "footnote": None,
+                       "kind": f.reference.kind, "start": f.start, "end": f.end}
+
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
+_CHUNK = 1 << 16
+
+
+def _paragraph_blocks(stream: TextIO) -> Iterator[str]:
+    from searchdoc.pipeline import split_points
+    from searchdoc.settings import MAX_PARAGRAPH_CHARS
+
+    pending = ""
+    while True:
+        chunk = stream.read(_CHUNK)
+        pending += chunk
+        position = 0
+        for blank in _BLANK_LINE.finditer(pending):
+            if blank.end() == len(pending) and chunk:
+                break  # more blank lines may follow in the next chunk
+            if pending[position : blank.start()].strip():
+                yield pending[position : blank.start()]
+            position = blank.end()
+        pending = pending[position:]
+        if len(pending) > MAX_PARAGRAPH_CHARS:
+            pieces = split_points(pending, MAX_PARAGRAPH_CHARS)
+            for start, end in pieces[:-1]:
+                yield pending[start:end]
+            pending = pending[pieces[-1][0] :] if pieces else ""
+        if not chunk:
+            break
+    if pending.strip():
+        yield pending

@@ -6,6 +6,7 @@ stderr; set SEARCHDOC_DEBUG=1 to see a traceback for an unexpected one.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -75,6 +76,16 @@ def status(message: str) -> None:
 
 def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_json_array(items) -> None:
+    """Like ``emit_json(list(items))``, written item by item so memory stays bounded."""
+    first = True
+    for item in items:
+        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + body, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 class SearchdocGroup(click.Group):
@@ -362,16 +373,17 @@ def cites(app: AppContext, source, fmt):
     from searchdoc import citegraph
 
     if source == "-":
-        rows = citegraph.text_citations(sys.stdin.read())
+        rows = citegraph.text_citations(sys.stdin)
     else:
-        rows = citegraph.document_citations(app.corpus().load(source))
+        rows = iter(citegraph.document_citations(app.corpus().load(source)))
     if fmt == "json":
-        emit_json([{k: row[k] for k in ("id", "raw", "paragraph", "footnote")} for row in rows])
+        emit_json_array({k: row[k] for k in ("id", "raw", "paragraph", "footnote")} for row in rows)
         return
-    if not rows:
+    first = next(rows, None)
+    if first is None:
         click.echo("no citations found")
         return
-    for row in rows:
+    for row in itertools.chain([first], rows):
         where = []
         if row["paragraph"] is not None:
             where.append(f"par. {row['paragraph']}")

@@ -74,7 +74,97 @@ def open_corpus(config: settings.Settings, create: bool = False) -> Corpus:
 
 
 def parse_source(data: bytes, source_format: str, doc_id: str, metadata: dict | None = None) -> Document:
-    """Dispatch raw bytes to the parser for their format."""
+    """Dispatch raw bytes to the parser for their format; paragraphs longer than
+    ``settings.MAX_PARAGRAPH_CHARS`` are split at sentence boundaries."""
+    return cap_paragraphs(_parse(data, source_format, doc_id, metadata), settings.MAX_PARAGRAPH_CHARS)
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?…][)\]»”’\"']*\s+")
+_SPACE = re.compile(r"\s+")
+
+
+def split_points(text: str, limit: int) -> list[tuple[int, int]]:
+    """(start, end) of pieces of ``text`` no longer than ``limit``, cut after the last sentence
+    end that fits (else at the last space, else hard); linear in the length of ``text``."""
+    pieces: list[tuple[int, int]] = []
+    start, length = 0, len(text)
+    while length - start > limit:
+        stop = start + limit
+        end = after = stop
+        sentence = _last(_SENTENCE_BREAK, text, start + limit // 4, stop)
+        space = _last(_SPACE, text, start + limit // 4, stop) if sentence is None else None
+        if sentence is not None:
+            end, after = sentence.start() + len(sentence.group().rstrip()), sentence.end()
+        elif space is not None:
+            end, after = space.span()
+        pieces.append((start, end))
+        start = after
+    pieces.append((start, length))
+    return [(a, b) for a, b in pieces if b > a]
+
+
+def _last(pattern: re.Pattern, text: str, start: int, stop: int) -> re.Match | None:
+    last = None
+    for last in pattern.finditer(text, start, stop):  # noqa: B007 - the last match is wanted
+        continue
+    return last
+
+
+def _piece_at(spans: list[tuple[int, int]], offset: int | None) -> int:
+    """The index of the piece holding character ``offset``; the last piece when unknown."""
+    if offset is None:
+        return len(spans) - 1
+    return next((i for i, (_, end) in enumerate(spans) if offset <= end), len(spans) - 1)
+
+
+def cap_paragraphs(document: Document, limit: int) -> Document:
+    """Split every paragraph longer than ``limit`` characters into consecutive paragraphs.
+
+    Footnotes go with the piece holding their marker (the last piece when the marker is not
+    known), parser-found citations with the piece holding them; paragraphs are renumbered.
+    """
+    if all(len(p.text) <= limit for p in document.paragraphs):
+        return document
+    from searchdoc.model import Paragraph
+
+    notes_of: dict[int, list] = {}
+    for footnote in document.footnotes:
+        if footnote.paragraph is not None:
+            notes_of.setdefault(footnote.paragraph, []).append(footnote)
+    paragraphs: list[Paragraph] = []
+    for paragraph in document.paragraphs:
+        spans = split_points(paragraph.text, limit) if len(paragraph.text) > limit else [(0, len(paragraph.text))]
+        first = len(paragraphs) + 1
+        pieces = []
+        for start, end in spans:
+            pieces.append(Paragraph(n=len(paragraphs) + 1, text=paragraph.text[start:end], section=paragraph.section,
+                                    page=paragraph.page, page_end=paragraph.page_end, themes=list(paragraph.themes)))
+            paragraphs.append(pieces[-1])
+
+        moved: dict[int, int] = {}
+        for footnote in notes_of.get(paragraph.n, []):
+            index = _piece_at(spans, footnote.offset)
+            moved[footnote.n] = index
+            footnote.paragraph = first + index
+            if footnote.offset is not None:
+                footnote.offset = max(0, footnote.offset - spans[index][0])
+        for number in paragraph.footnotes:
+            pieces[moved.get(number, _piece_at(spans, None))].footnotes.append(number)
+        for citation in paragraph.citations:
+            if citation.footnote is not None:
+                index = moved.get(citation.footnote, 0)
+            else:
+                index = _piece_at(spans, citation.start)
+            if citation.footnote is None:
+                citation.start -= spans[index][0]
+                citation.end -= spans[index][0]
+            citation.paragraph = first + index
+            pieces[index].citations.append(citation)
+    document.paragraphs = paragraphs
+    return document
+
+
+def _parse(data: bytes, source_format: str, doc_id: str, metadata: dict | None = None) -> Document:
     if source_format == "text":
         from searchdoc.parse.plaintext import parse_plaintext
 
@@ -126,7 +216,11 @@ def metadata_for_id(doc_id: str) -> dict:
 
 
 def enrich(document: Document) -> Document:
-    """Attach the citations found in each paragraph and footnote (keeping parser-found ones)."""
+    """Attach the citations found in each paragraph and footnote, unified with parser-found ones.
+
+    A reference both linked (``extref``) and written gives one citation, not two: see
+    :func:`searchdoc.citations.merge`.
+    """
     from searchdoc import citations
 
     footnotes_by_paragraph: dict[int, list] = {}
@@ -134,30 +228,21 @@ def enrich(document: Document) -> Document:
         if footnote.paragraph is not None:
             footnotes_by_paragraph.setdefault(footnote.paragraph, []).append(footnote)
     for paragraph in document.paragraphs:
-        found: list[Citation] = []
-        seen = {(c.id, c.footnote, c.start) for c in paragraph.citations}
-        for match in citations.extract(paragraph.text):
-            key = (match.reference.id, None, match.start)
-            if key not in seen and match.reference.id != document.id:
-                found.append(
-                    Citation(match.reference.id, match.reference.kind, match.raw, paragraph.n, None,
+        texts = {None: paragraph.text, **{f.n: f.text for f in footnotes_by_paragraph.get(paragraph.n, [])}}
+        groups: dict[int | None, list[Citation]] = {key: [] for key in texts}
+        for citation in paragraph.citations:
+            groups.setdefault(citation.footnote, []).append(citation)
+        for key, text in texts.items():
+            for match in citations.extract(text):
+                groups[key].append(
+                    Citation(match.reference.id, match.reference.kind, match.raw, paragraph.n, key,
                              match.start, match.end)
                 )
-                seen.add(key)
-        for footnote in footnotes_by_paragraph.get(paragraph.n, []):
-            for match in citations.extract(footnote.text):
-                key = (match.reference.id, footnote.n, match.start)
-                if key not in seen and match.reference.id != document.id:
-                    found.append(
-                        Citation(
-                            match.reference.id, match.reference.kind, match.raw, paragraph.n, footnote.n,
-                            match.start, match.end
-                        )
-                    )
-                    seen.add(key)
-        paragraph.citations = sorted(
-            [*paragraph.citations, *found], key=lambda c: (c.footnote is not None, c.footnote or 0, c.start)
-        )
+        found: list[Citation] = []
+        for key, group in groups.items():
+            kept = citations.merge(group, texts.get(key, ""))
+            found.extend(c for c in kept if c.id != document.id)
+        paragraph.citations = sorted(found, key=lambda c: (c.footnote is not None, c.footnote or 0, c.start))
     return document
 
 

@@ -38,6 +38,9 @@ MAX_RETRY_AFTER = 120.0
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 #: Largest local file `ingest` accepts, in bytes.
 MAX_INGEST_BYTES = 20 * 1024 * 1024
+#: Longest paragraph stored, in characters: a longer one (a PDF without line structure, a
+#: runaway table) is split at sentence boundaries into paragraphs of at most this length.
+MAX_PARAGRAPH_CHARS = 20_000
 #: SRU page size.
 SRU_PAGE_SIZE = 100
 #: Deepest citation chain a crawl may follow.

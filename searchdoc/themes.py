@@ -450,13 +450,14 @@ class ThemeTagger:
         # Longest span first, then strongest, so "betekenisvolle menselijke controle" hides the
         # weaker "menselijke controle" inside it; spans inside a kept span of the same theme go.
         raw.sort(key=lambda r: (r[1], -(r[2] - r[1]), -r[0].weight, r[0].theme))
+        # Every kept span starts at or before the current one, so it lies inside one of them
+        # exactly when it ends before the furthest end kept for its theme: one pass, no rescans.
         kept: list[tuple[_Rule, int, int]] = []
-        spans: dict[int, list[tuple[int, int]]] = {}
+        furthest: dict[int, int] = {}
         for rule, start, end in raw:
-            theme_spans = spans.setdefault(rule.theme, [])
-            if any(s <= start and end <= e for s, e in theme_spans):
+            if end <= furthest.get(rule.theme, -1):
                 continue
-            theme_spans.append((start, end))
+            furthest[rule.theme] = end
             kept.append((rule, start, end))
         return kept
 

@@ -613,3 +613,61 @@ def test_extract_offsets_around_an_embedded_label(before, doc_id, after):
     for f in found:
         assert text[f.start : f.end] == f.raw
     assert doc_id in [f.id for f in found]
+
+
+# ---------------------------------------------------------------------------- merge
+
+
+def _cite(doc_id: str, text: str, piece: str, occurrence: int = 0) -> Citation:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(piece, start + 1)
+    return Citation(doc_id, citations.kind_of(doc_id), piece, start=start, end=start + len(piece))
+
+
+def _written(text: str) -> list[Citation]:
+    return [f.to_citation() for f in extract(text)]
+
+
+def test_merge_unifies_a_link_inside_the_written_reference():
+    text = "Zie Kamerstuk 28 844, nr. 266 voor de brief."
+    merged = citations.merge([_cite("kst-28844-266", text, "28 844, nr. 266"), *_written(text)], text)
+    assert [(c.id, c.raw) for c in merged] == [("kst-28844-266", "Kamerstuk 28 844, nr. 266")]
+
+
+def test_merge_makes_one_citation_of_a_handelingen_motion_reference():
+    text = "De motie-Van der Staaij (199 (31311)) is aangenomen."
+    linked = [_cite("kst-31311-199", text, "199"), _cite("kst-31311-199", text, "31311")]
+    merged = citations.merge([*linked, *_written(text)], text)
+    assert [(c.id, c.raw) for c in merged] == [("kst-31311-199", "199 (31311)")]
+
+
+def test_merge_keeps_separate_references_and_lists_apart():
+    text = "Kamerstuk 29 911, nrs. 226 en 227; later Kamerstuk 33 694, nr. 12."
+    linked = [_cite("kst-29911-226", text, "226"), _cite("kst-29911-227", text, "227")]
+    merged = citations.merge([*linked, *_written(text)], text)
+    assert [c.id for c in merged] == ["kst-29911-226", "kst-29911-227", "kst-33694-12"]
+    assert merged[0].raw == merged[1].raw == "Kamerstuk 29 911, nrs. 226 en 227"
+    # A dossier the words name is kept when no link says which stuk it is.
+    assert [c.id for c in citations.merge(_written("dossier 33 694"), "dossier 33 694")] == ["dossier-33694"]
+
+
+def test_merge_is_idempotent():
+    text = "Zie Kamerstuk 28 844, nr. 266."
+    once = citations.merge([_cite("kst-28844-266", text, "28 844, nr. 266"), *_written(text)], text)
+    assert citations.merge([*once, *_written(text)], text) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bij de wet van 12 juni 1997 (Stb. 310) is dit geregeld.", [("stb-1997-310", "Stb. 310")]),
+        ("De wet van 5 juli 2006 (Stb. 300; Kamerstuk 30 000, nr. 3).", [("stb-2006-300", "Stb. 300"),
+                                                                          ("kst-30000-3", "Kamerstuk 30 000, nr. 3")]),
+        ("de wet van 12 juni 1997 (Stb. 1997, 310)", [("stb-1997-310", "Stb. 1997, 310")]),
+        # The year must come from the same sentence.
+        ("Op 3 mei 2001 gebeurde het. De wet (Stb. 310) is oud.", []),
+    ],
+)
+def test_gazette_number_takes_the_year_of_the_date_before_it(text, expected):
+    assert [(f.id, f.raw) for f in extract(text)] == expected

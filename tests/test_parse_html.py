@@ -251,3 +251,91 @@ def test_oversized_and_empty_pages(monkeypatch):
     monkeypatch.setattr(settings, "MAX_RESPONSE_BYTES", 100)
     with pytest.raises(UnsafeContentError, match="exceeds the limit"):
         parse_html(page("kst-33694-48.html"), "kst-33694-48")
+
+
+# --- real pages as repository.overheid.nl and the older zoek.officielebekendmakingen.nl serve them
+
+REAL = Path(__file__).parent / "data" / "real"
+
+
+@pytest.mark.parametrize(
+    ("name", "doc_id", "kind", "title", "date", "first", "count"),
+    [
+        ("wetsuite__stb.html", "stb-2014-296", "staatsblad",
+         "Besluit van 14 juli 2014, houdende verlenging van de Samenwerkingsregeling waarborging plannen van "
+         "aanpak landstaken Curaçao en Sint Maarten", "2014-07-29",
+         "Wij Willem-Alexander, bij de gratie Gods, Koning der Nederlanden, Prins van Oranje-Nassau, enz. enz. enz.",
+         12),
+        ("wetsuite__stcrt.html", "stcrt-2013-10981", "staatscourant",
+         "Omgevingsvergunning ‘uitbreiden van een woning, Jan Arendsland 13’, Staphorst", "2013-04-23", None, 5),
+        ("wetsuite__trb-2017-47.html", "trb-2017-47", "tractatenblad", None, "2017-03-30", "50 (1973) Nr. 26", 1733),
+        ("wetsuite__gmb.html", "gmb-2017-100007", "gemeenteblad",
+         "Bekendmaking Wet op de kansspelen St. Inloophuis Velp Zuid", "2017-06-14",
+         "De burgemeester c.q. burgemeester en wethouders van de gemeente Rheden maakt/maken bekend de volgende "
+         "vergunning te hebben verleend:", 17),
+        ("wetsuite__prb-2014-6.html", "prb-2014-6", "provinciaal-blad",
+         "Ondermandaatbesluit directeur Concernzaken t.b.v. directeur GZH per 1 januari 2014", "2014-01-15",
+         "G E L E T O P :", 24),
+    ],
+)
+def test_real_pages_parse_without_warnings(name, doc_id, kind, title, date, first, count, recwarn):
+    document = parse_html((REAL / name).read_bytes())
+    assert [str(w.message)[:80] for w in recwarn] == []
+    assert (document.id, document.kind, document.date, len(document.paragraphs)) == (doc_id, kind, date, count)
+    if title is not None:
+        assert document.title == title
+    if first is not None:
+        assert document.paragraphs[0].text == first
+    assert all(p.text == p.text.strip() and not p.text.endswith("|") for p in document.paragraphs)
+
+
+def test_old_zoek_page_keeps_articles_tables_and_closing_lines():
+    document = parse_html((REAL / "wetsuite__prb-2014-6.html").read_bytes())
+    texts = [(p.section, p.text) for p in document.paragraphs]
+    assert ("Artikel 1:", "ACF02 | Besluiten omtrent verzekeringsovereenkomsten op basis van het beschikbare budget") \
+        in texts
+    assert ("Artikel 4", "Den Haag, 9 januari 2014,") in texts
+    assert texts[-1] == ("Artikel 4", "Dossiernummer: DOS-2012- 0006376")
+    cited = {c.id for p in document.paragraphs for c in p.citations}
+    assert cited == set()  # "Provinciaal Blad 2013, nr. 141" is found by enrich, not by the parser
+
+
+def test_xhtml_empty_elements_stay_empty():
+    data = (
+        b'<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+        b'<meta name="DC.identifier" content="stb-2014-296"/></head><body><div class="stuk">'
+        b'<p><a name="p1"/>Eerste alinea.</p><p>Tweede alinea.</p></div></body></html>'
+    )
+    document = parse_html(data)
+    assert document.id == "stb-2014-296"
+    assert [p.text for p in document.paragraphs] == ["Eerste alinea.", "Tweede alinea."]
+    assert all(not p.citations for p in document.paragraphs)
+
+
+def test_hostile_nesting_is_compacted_and_parsed_in_one_pass():
+    from searchdoc.parse.htmlprep import compact_html
+
+    unit = "<div>" * 100 + "tekst {}" + "</div>" * 100
+    count = 2_000_000 // len(unit)
+    data = ("<html><body>" + "".join(unit.format(i) for i in range(count)) + "</body></html>").encode()
+    markup, depth = compact_html(data)
+    assert depth == 102
+    assert markup.count("<div>") == count  # 99 of every 100 wrappers only repeated a boundary
+    document = parse_html(data, "kst-1-1")
+    assert [p.text for p in document.paragraphs] == [f"tekst {i}" for i in range(count)]
+
+
+def test_compacting_keeps_boundaries_between_nested_blocks():
+    data = b"<html><body><div><div>een</div>twee<div><div>drie</div></div><span>vier</span> vijf</div></body></html>"
+    document = parse_html(data, "kst-1-1")
+    assert [p.text for p in document.paragraphs] == ["een", "twee", "drie", "vier vijf"]
+
+
+def test_a_paragraph_of_many_links_cites_each_link_where_it_stands():
+    link = '<a href="https://zoek.officielebekendmakingen.nl/kst-33694-{n}.html"> Kamerstuk {n} </a> en '
+    data = ("<html><body><p>" + "".join(link.format(n=n) for n in range(1, 5001)) + "</p></body></html>").encode()
+    paragraph = parse_html(data, "kst-1-1").paragraphs[0]
+    assert len(paragraph.citations) == 5000
+    for citation in paragraph.citations:
+        assert paragraph.text[citation.start : citation.end] == citation.raw == f"Kamerstuk {citation.id[10:]}"

@@ -245,3 +245,39 @@ def test_oversized_pdf_is_refused(monkeypatch):
     monkeypatch.setattr(settings, "MAX_RESPONSE_BYTES", 100)
     with pytest.raises(UnsafeContentError, match="exceeds the limit"):
         pdf_to_text(letter_pdf(), "kst-33694-45")
+
+
+def test_a_truncated_pdf_gives_only_the_one_line_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    data = letter_pdf()
+    target = tmp_path / "kst-1-1.pdf"
+    target.write_bytes(data[: len(data) // 2])
+    env = {**os.environ, "SEARCHDOC_CORPUS": str(tmp_path / "corpus"), "SEARCHDOC_INDEX": str(tmp_path / "index")}
+    done = subprocess.run([sys.executable, "-m", "searchdoc", "ingest", str(target)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 2
+    message = f"searchdoc: error: {target}: cannot read the PDF: Stream has ended unexpectedly"
+    assert done.stderr.splitlines() == [message]
+
+
+def test_a_pdf_repeating_one_page_is_read_once_per_distinct_page(monkeypatch):
+    """50 000 copies of one page (a 300 KB PDF) must not mean 50 000 text extractions."""
+    from pypdf import PdfReader, PdfWriter
+
+    from searchdoc.parse import pdf
+
+    one = PdfReader(io.BytesIO(make_pdf([paragraph(700, ["Autonome wapensystemen zonder menselijke controle"])])))
+    writer = PdfWriter()
+    for _ in range(300):
+        writer.add_page(one.pages[0])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    calls = []
+    real = pdf._page_lines
+    monkeypatch.setattr(pdf, "_page_lines", lambda page: calls.append(1) or real(page))
+    text = pdf_to_text(buffer.getvalue(), "kst-1-1")
+    assert len(calls) == 1
+    assert text.count("Autonome wapensystemen zonder menselijke controle") == 300

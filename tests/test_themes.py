@@ -521,3 +521,35 @@ def test_phrases_match_across_gaps_and_into_compounds_only(text, expected):
     # punctuation other than hyphens and quotes still breaks a phrase.
     evidence = ThemeTagger().explain(text)
     assert [(e.theme, e.term, e.text) for e in evidence] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(1, 10), st.sampled_from([1.0, 0.5])),
+                max_size=60))
+def test_dedupe_keeps_what_the_pairwise_rule_keeps(spans):
+    from searchdoc.themes import _Rule
+
+    raw = [(_Rule(theme, f"t{theme}", weight), start, start + length) for theme, start, length, weight in spans]
+    expected_order = sorted(raw, key=lambda r: (r[1], -(r[2] - r[1]), -r[0].weight, r[0].theme))
+    expected: list = []
+    for rule, start, end in expected_order:
+        if not any(r.theme == rule.theme and s <= start and end <= e for r, s, e in expected):
+            expected.append((rule, start, end))
+    assert ThemeTagger._dedupe(list(raw)) == expected
+
+
+def test_a_very_long_paragraph_is_split_and_still_tagged():
+    from searchdoc import settings as searchdoc_settings
+    from searchdoc.pipeline import enrich, parse_source
+
+    sentence = ("Autonome wapensystemen en drones vragen om betekenisvolle menselijke controle "
+                "(Kamerstuk 33 694, nr. 12). ")
+    text = sentence * (1_000_000 // len(sentence))
+    document = enrich(parse_source(text.encode(), "text", "kst-1-1"))
+    cap = searchdoc_settings.MAX_PARAGRAPH_CHARS
+    assert len(document.paragraphs) >= len(text) // cap
+    assert all(len(p.text) <= cap and p.text.endswith(").") for p in document.paragraphs)
+    assert " ".join(p.text for p in document.paragraphs) == text.strip()
+    assert [p.n for p in document.paragraphs] == list(range(1, len(document.paragraphs) + 1))
+    assert all(p.citations[0].id == "kst-33694-12" for p in document.paragraphs)
+    assert {"laws", "drones"} <= set(tag(document.paragraphs[-1].text))

@@ -97,10 +97,13 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
         raise ParseError("HTML page is empty")
     if is_soft_404(data, "text/html", None):
         raise ParseError("the HTML page is a 'page not found' error page, not a publication")
-    soup = BeautifulSoup(data, "lxml")
-    if _nesting_depth(soup, _MAX_DEPTH) > _MAX_DEPTH:
-        # The walker recurses per level; hostile nesting would take minutes, then overflow the stack.
+    from searchdoc.parse.htmlprep import compact_html
+
+    markup, depth = compact_html(data)
+    if depth > _MAX_DEPTH:
+        # No publication nests this deep; refusing is clearer than flattening what was served.
         raise UnsafeContentError(f"the HTML nests elements more than {_MAX_DEPTH} levels deep; refused")
+    soup = BeautifulSoup(markup, "lxml")
     head = _head_metadata(soup)
     page_title = clean_text(soup.title.get_text()) if soup.title else ""
     permalink = _permalink_id(soup)
@@ -113,8 +116,9 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
     if main is None:
         raise ParseError("the HTML page has no body")
     for element in list(main.find_all(True)):
-        if not element.decomposed and _is_chrome(element):
+        if not _gone(element) and _is_chrome(element):
             element.decompose()
+    walker.holds_blocks = _block_holders(main)
     walker.flow(main)
     walker.flush()
     paragraphs, footnotes = walker.out.finish()
@@ -174,17 +178,22 @@ _DOCUMENT_FIELDS = frozenset(
 _MAX_DEPTH = 250
 
 
-def _nesting_depth(soup, limit: int) -> int:
-    """The element nesting depth of ``soup``, counted without recursion, stopping past ``limit``."""
-    deepest = 0
-    stack = [(soup, 0)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            break
-        stack.extend((child, depth + 1) for child in node.contents if child.name is not None)
-    return deepest
+def _gone(element) -> bool:
+    """Whether ``element`` was decomposed. bs4's own ``decomposed`` looks the flag up through
+    ``getattr``, which on a live tag searches its whole subtree for a child named
+    ``_decomposed``: quadratic on deep markup."""
+    return bool(element.__dict__.get("_decomposed"))
+
+
+def _block_holders(root) -> set[int]:
+    """ids of the elements under ``root`` that contain a block element, in one pass."""
+    holders: set[int] = set()
+    for element in root.find_all(_BLOCK_TAGS):
+        for parent in element.parents:
+            if id(parent) in holders:
+                break
+            holders.add(id(parent))
+    return holders
 
 
 def _tokens(element) -> list[str]:
@@ -239,6 +248,7 @@ class _HtmlWalker:
         self.builder = TextBuilder()
         self.note_by_label: dict[str, int] = {}
         self.note_by_anchor: dict[str, int] = {}
+        self.holds_blocks: set[int] = set()
         self.info: dict[str, Any] = {
             "title": None,
             "question_title": None,
@@ -397,7 +407,7 @@ class _HtmlWalker:
                 if not isinstance(child, (Comment, Declaration, Doctype, ProcessingInstruction)):
                     self.builder.add(str(child))
                 continue
-            if child.decomposed:
+            if _gone(child):
                 continue
             tokens = [t.lower() for t in _tokens(child)]
             marker = self._marker(child)
@@ -436,7 +446,7 @@ class _HtmlWalker:
                 if target:
                     self.builder.cite(start, target)
                 continue
-            if any(d.name in _BLOCK_TAGS for d in child.find_all(True)):
+            if id(child) in self.holds_blocks:
                 self.flow(child)
             else:
                 self.inline(child, self.builder)
@@ -489,7 +499,10 @@ class _HtmlWalker:
     def row(self, row) -> None:
         builder = TextBuilder()
         first = True
-        for cell in row.find_all(("td", "th"), recursive=False):
+        cells = row.find_all(("td", "th"), recursive=False)
+        while cells and not clean_text(cells[-1].get_text()):
+            cells.pop()  # empty trailing cells would leave a dangling " |"
+        for cell in cells:
             if not first:
                 builder.add(" | ")
             first = False

@@ -13,6 +13,7 @@ paragraph, footnote and citation conventions.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -66,6 +67,11 @@ _RIJKSWET = re.compile(r"\(R\d+\)")
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def _space_run(match: re.Match) -> str:
+    run = match.group()
+    return run if run in ("\u00a0", "\u202f", "\u2007") else " "
 
 
 def clean_text(text: str | None) -> str:
@@ -188,6 +194,7 @@ class TextBuilder:
 
     def __init__(self, footnote: int | None = None) -> None:
         self._parts: list[str] = []
+        self._starts: list[int] = []  # where each part begins, so a citation joins only its own parts
         self._length = 0
         self._space = True
         self.footnote = footnote
@@ -201,14 +208,16 @@ class TextBuilder:
     def add(self, text: str | None) -> None:
         if not text:
             return
-        text = _WS.sub(" ", _INVISIBLE.sub("", text))
-        if self._space and text.startswith(" "):
+        # A lone no-break space stays as served ("25\u00a0maart"); other whitespace collapses.
+        text = _WS.sub(_space_run, _INVISIBLE.sub("", text))
+        if self._space and text[:1].isspace():
             text = text[1:]
         if not text:
             return
         self._parts.append(text)
+        self._starts.append(self._length)
         self._length += len(text)
-        self._space = text.endswith(" ")
+        self._space = text[-1].isspace()
 
     def space(self) -> None:
         self.add(" ")
@@ -226,7 +235,13 @@ class TextBuilder:
 
     def marker_offset(self) -> int:
         """Where a footnote marker placed now stands: right after the preceding text."""
-        return len(self.text())
+        length = self._length
+        for part in reversed(self._parts):
+            kept = part.rstrip()
+            length -= len(part) - len(kept)
+            if kept:
+                break
+        return length
 
     def add_note(self, note: _Note) -> None:
         note.footnote.offset = self.marker_offset()
@@ -234,18 +249,21 @@ class TextBuilder:
 
     def cite(self, start: int, doc_id: str) -> Citation | None:
         """Record a citation of ``doc_id`` for the text added since ``start``."""
-        full = "".join(self._parts)
+        # Only the parts since ``start`` are joined: a paragraph of many links stays linear.
+        first = max(0, bisect.bisect_right(self._starts, start) - 1)
+        base = self._starts[first] if self._starts else 0
+        tail = "".join(self._parts[first:])
         end = self._length
-        while start < end and full[start] == " ":
+        while start < end and tail[start - base] == " ":
             start += 1
-        while end > start and full[end - 1] == " ":
+        while end > start and tail[end - 1 - base] == " ":
             end -= 1
         if end <= start:
             return None
         citation = Citation(
             id=doc_id,
             kind=kind_of(doc_id),
-            raw=full[start:end],
+            raw=tail[start - base : end - base],
             footnote=self.footnote,
             start=start,
             end=end,

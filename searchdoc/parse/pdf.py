@@ -14,9 +14,11 @@ that begins with a space, the page-break convention that
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
 from searchdoc import settings
@@ -24,6 +26,8 @@ from searchdoc.errors import ParseError, UnsafeContentError
 from searchdoc.model import Document
 
 __all__ = ["parse_pdf", "pdf_to_text"]
+
+log = logging.getLogger(__name__)
 
 # The running line of every page: "Tweede Kamer, vergaderjaar 2018–2019, 33 694, nr. 45 2",
 # "..., 34 300 X, nr. 109", "..., 34 775, A", "..., Aanhangsel", then the page number.
@@ -111,16 +115,68 @@ def _pages(data: bytes) -> list[list[_Line]]:
     """The lines of each page, with the height of each line's baseline on the page."""
     from pypdf import PdfReader
 
+    _quiet_pypdf()
     # pypdf raises many exception types on damaged files; all of them mean "cannot read".
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ParseError("the PDF is encrypted")
-        return [_page_lines(page) for page in reader.pages]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise ParseError("the PDF is encrypted")
+            seen: dict[tuple, list[_Line]] = {}
+            pages = []
+            for page in reader.pages:
+                key = _layout_key(page)
+                lines = seen.get(key) if key is not None else None
+                if lines is None:
+                    lines = _page_lines(page)
+                    if key is not None:
+                        seen[key] = lines
+                pages.append(lines)
+            return pages
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise ParseError(f"cannot read the PDF: {' '.join(str(exc).split())[:200]}") from None
+
+
+def _layout_key(page) -> tuple | None:
+    """What makes two pages print the same text: the same content stream object, resources and
+    box. A PDF that repeats one page 50 000 times then costs one extraction, not 50 000."""
+    from pypdf.generic import IndirectObject
+
+    try:
+        contents = page.raw_get("/Contents")
+    except KeyError:
+        return None
+    if not isinstance(contents, IndirectObject):
+        return None
+    try:
+        resources = page.raw_get("/Resources")
+    except KeyError:
+        return None  # inherited from the page tree, which may differ between pages
+    if isinstance(resources, IndirectObject):
+        resources_key = ("ref", resources.idnum, resources.generation)
+    else:
+        resources_key = ("direct", repr(resources))
+    return (contents.idnum, contents.generation, resources_key, repr(page.get("/Rotate")),
+            tuple(float(v) for v in page.mediabox))
+
+
+class _ToDebug(logging.Handler):
+    """Passes pypdf's complaints about damaged files on as debug messages of this module."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("pypdf: %s", record.getMessage())
+
+
+def _quiet_pypdf() -> None:
+    """pypdf logs "EOF marker not found" and the like as warnings, which Python's last-resort
+    handler prints above our one-line error; they go to the debug log instead."""
+    pypdf_log = logging.getLogger("pypdf")
+    if not any(isinstance(h, _ToDebug) for h in pypdf_log.handlers):
+        pypdf_log.addHandler(_ToDebug())
+        pypdf_log.propagate = False
 
 
 def _page_lines(page) -> list[_Line]:

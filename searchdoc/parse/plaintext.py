@@ -41,6 +41,8 @@ _NOT_HEADING = re.compile(
 _BEFORE_MARKER = set(")]»”’\"'.,;:!?…")
 _AFTER_MARKER = set(".,;:!?)]»”’\"'…")
 
+# Lines ending in a spaced hyphen (and none in a bare one) that show every line ends in a space.
+_SPACED_HYPHENS_NEEDED = 3
 # Conjunctions that follow an elliptic compound: "Buitenland- en Veiligheidsstrategie".
 _ELLIPSIS_CONJUNCTIONS = {"en", "of", "tot", "noch", "and", "or"}
 # Prefixes Dutch writes with a hyphen (niet-statelijk, ex-minister, oud-minister, ...); contra- is
@@ -96,6 +98,17 @@ _METADATA_FIELDS = {
 _PARSER_FIELDS = {"id", "kind", "source_format", "paragraphs", "footnotes", "signature", "metadata"}
 
 
+#: No-break spaces (U+00A0, narrow U+202F, figure U+2007) are kept as served: "25\u00a0maart".
+NO_BREAK_SPACES = frozenset("\u00a0\u202f\u2007")
+_SPACES = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    """Collapse runs of whitespace to one space and trim, keeping a lone no-break space as it
+    is (search, phrases and citations treat it as a space; the stored text keeps what was served)."""
+    return _SPACES.sub(lambda m: m.group() if m.group() in NO_BREAK_SPACES else " ", text).strip()
+
+
 @dataclass(slots=True)
 class _Line:
     text: str
@@ -140,7 +153,9 @@ def parse_plaintext(text: str, doc_id: str, metadata: dict | None = None) -> Doc
     ``Document.metadata``. The text itself carries no title block.
     """
     document = _new_document(doc_id, metadata or {})
-    items, notes = _lift_footnotes(_paginate(text))
+    pages = _paginate(text)
+    _weigh_trailing_spaces(pages)
+    items, notes = _lift_footnotes(pages)
     body = [item for item in items if isinstance(item, _Line)]
     for index, line in enumerate(body):
         line.index = index
@@ -229,7 +244,7 @@ def _paginate(text: str) -> list[list[_Line | None]]:
         nonlocal seen, fresh
         if raw[:1].isspace():
             new_page(False)
-        normal = " ".join(raw.split())
+        normal = squeeze(raw)
         if not normal:
             pages[-1].append(None)
             return
@@ -249,6 +264,29 @@ def _paginate(text: str) -> list[list[_Line | None]]:
             if tail:
                 add(tail)
     return pages
+
+
+def _weigh_trailing_spaces(pages: list[list[_Line | None]]) -> None:
+    """Decide whether a space after a line-end hyphen means anything.
+
+    Most PDF text keeps the space that ends a line but not after a hyphen the typesetter
+    added, so "Buitenland- " (an elliptic compound) differs from "wapenbe-" (a broken word).
+    Some extractions end every line with a space: when no line ends in a bare hyphen although
+    several end in a spaced one, the space says nothing, and the words decide.
+    """
+    spaced = bare = 0
+    hyphenated = []
+    for page in pages:
+        for line in page:
+            if line is not None and len(line.text) > 1 and line.text[-1] in _HYPHENS and line.text[-2].isalnum():
+                hyphenated.append(line)
+                if line.spaced_end:
+                    spaced += 1
+                else:
+                    bare += 1
+    if bare == 0 and spaced >= _SPACED_HYPHENS_NEEDED:
+        for line in hyphenated:
+            line.spaced_end = False
 
 
 def _lift_footnotes(pages: list[list[_Line | None]]) -> tuple[list[_Line | str], list[_Note]]:
@@ -311,7 +349,7 @@ def _place_markers(body: list[_Line], notes: list[_Note]) -> None:
             continue
         index, start, end = hit
         line = body[index]
-        line.text = " ".join((line.text[:start] + line.text[end:]).split())
+        line.text = squeeze(line.text[:start] + line.text[end:])
         note.line = index
         note.column = start
         line_at, offset = index, start
@@ -484,9 +522,11 @@ def _continues(block: list[_Line], previous: _Run, run: _Run, after: set[str] | 
     text before ends a sentence and what follows is a heading or a signature, or (across a
     footnote block) the last line was not full, because the next word would have fitted on it.
     """
-    if _BLANK in run.before:
-        return False
     last, first = block[-1], run.lines[0]
+    if _BLANK in run.before:
+        # A blank line at a page end (padding before the next page or its footnotes) does not
+        # end a paragraph whose last word is broken and goes on, in lower case, overleaf.
+        return _PAGE in run.before and _ends_broken(last) and first.text[:1].islower()
     if _ends_broken(last) or first.text[:1].islower():
         return True
     next_word = len(first.text.split()[0])
@@ -503,7 +543,10 @@ def _continues(block: list[_Line], previous: _Run, run: _Run, after: set[str] | 
 
 
 def _heading_like(lines: list[_Line]) -> bool:
-    """A short block of one to three lines (more when narrow) that does not end like a sentence."""
+    """A short block of one to three lines (more when narrow) that does not end like a sentence
+    (nor in a broken word)."""
+    if _ends_broken(lines[-1]):
+        return False
     text = " ".join(line.text for line in lines)
     if len(text) > 160 or len(text.split()) > 20 or (len(lines) > 3 and len(text) > 100):
         return False
