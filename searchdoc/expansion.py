@@ -25,6 +25,13 @@ from whoosh import query as wq
 
 from searchdoc import analysis
 
+#: English function words a query in English need not find (Dutch ones come from Whoosh's list);
+#: only those that are not also Dutch words.
+ENGLISH_FUNCTION_WORDS = frozenset(
+    "a an and are as at be by for from has have how is it its of on or that the their this to was what "
+    "when where which who why will with".split()
+)
+
 #: Score bands (per word), with query.LITERAL_TIER 3, PARTS_TIER 2 and SYNONYM_TIER 1.
 DERIVED_TIER = 1.5
 RELATED_TIER = 0.5
@@ -52,6 +59,8 @@ MIN_BASE = 3
 #: The last part of an unknown compound stands in for it only when both parts are at least this
 #: long and the compound has exactly two parts: longer splits are usually misspellings.
 MIN_HEAD = 4
+#: ... and only when at most this share of the paragraphs has the head.
+HEAD_SHARE = 0.05
 
 
 # --------------------------------------------------------------------------- derived forms
@@ -192,7 +201,10 @@ class Thesaurus:
         return found
 
     def expansions(self, terms: list[str]) -> list[list[str]]:
-        return analysis.substitute(terms, self.matches(terms))
+        """The related term sequences of ``terms`` as a whole (a related term for one word of
+        several would change what the others mean: "nucleaire wapens" is not "INF-verdrag wapens")."""
+        whole = [m for m in self.matches(terms) if m.start == 0 and m.end == len(terms)]
+        return analysis.substitute(terms, whole)
 
 
 @lru_cache(maxsize=1)
@@ -240,10 +252,24 @@ def word_expansions(word: str, terms: list[str], synonyms, reader) -> tuple[list
         forms += [[t] for t in found]
         own = analysis.fold(word)
         parts = analysis.split_compound(own)
-        if (("text", terms[0]) not in reader and len(parts) == 2
-                and all(len(p) >= MIN_HEAD for p in parts)):
-            # An unknown two-part compound: its head alone, and its modifier's synonyms with it.
-            related_sequences.append([analysis.stem(parts[-1])])
+        head = analysis.stem(parts[-1])
+        if (("text", terms[0]) not in reader and len(parts) == 2 and all(len(p) >= MIN_HEAD for p in parts)
+                and reader.doc_frequency("parts", head) <= HEAD_SHARE * reader.doc_count()):
+            # An unknown two-part compound stands for its head, if that says something:
+            # cyberspionage for spionage, but not kernwapens for any wapens.
+            related_sequences.append([head])
+    if reader is not None and len(terms) == 1:
+        # Derived forms of a one-word synonym (detection: detectie, then detecteren).
+        for match in synonyms.matches(terms):
+            for phrase in match.phrases:
+                if phrase.isalpha():
+                    related_sequences += [[t] for t in derived_terms(phrase, reader)]
+    if len(terms) == 1 and word.isalpha():
+        # Synonyms of every derived form, whether or not the index holds the form itself
+        # (adviseerde: adviseren, whose synonym advies it does hold).
+        stems = {analysis.stem(c) for c in derived_candidates(analysis.fold(word))} - {terms[0]}
+        for stem in sorted(stems):
+            related_sequences += synonyms.expansions([stem])
     for form in forms:
         expanded = synonyms.expansions(form)
         if form is not terms:

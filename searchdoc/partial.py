@@ -3,11 +3,11 @@ one paragraph (a minimum-should-match), so a query of several words never ends w
 while its words occur in the corpus.
 
 The query's words are the units ``searchdoc.query`` makes of them (one word, or adjacent words
-that form a synonym or a closed compound), each matching in all its tiers. A paragraph qualifies
-when it matches at least half of the units that occur in the corpus (at least one); when none
-does, the most any paragraph matches. Paragraphs that match every unit are the first pass's and
-are left out. The rest are ranked by the rarity of what they match (the sum of each matched
-unit's idf, so "biologische wapens" outranks "nieuwe wapens"), then by their units' scores.
+that form a synonym or a closed compound), each matching in all its tiers, and a unit counts as
+many words as it has. A paragraph qualifies when it has at least half of the words that occur in
+the corpus (at least one); when none does, as many as any paragraph has. Paragraphs with every
+word are the first pass's and are left out. The rest are ranked by how many of the words they
+have, then by the sum of their units' scores (so literal matches before synonyms).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-#: Share of the units that occur in the corpus a paragraph must match.
+#: Share of the query's words that occur in the corpus a paragraph must have.
 MIN_SHARE = 0.5
 
 
@@ -35,7 +35,7 @@ class PartialHit:
 class PartialResults:
     #: The query's units as typed ("killer robot", "verbod", ...).
     words: list[str]
-    #: Paragraphs with at least ``minimum`` of the units (but not all), how many in all.
+    #: Paragraphs with at least ``minimum`` of the words (but not all), how many in all.
     total: int
     minimum: int
     hits: list[PartialHit] = field(default_factory=list)
@@ -95,28 +95,25 @@ def partial_matches(index, query_text: str, doc_ids: Iterable[str] = (), themes:
     labels, pruned = found
     filters = index._filters(doc_ids, themes)
     count: dict[int, int] = {}
-    weight: dict[int, float] = {}
     score: dict[int, float] = {}
     matched: dict[int, list[bool]] = {}
     searcher = index.searcher()
-    total_docs = max(1, searcher.doc_count())
     present = 0
+    sizes = [len(label.split()) for label in labels]
     for k, unit in enumerate(pruned):
         if unit is None:
             continue
         ranked = _unit_matches(index, unit, filters)
         if not ranked:
             continue
-        present += 1
-        idf = math.log(1 + total_docs / len(ranked))
+        present += sizes[k]
         for docnum, s in ranked:
-            count[docnum] = count.get(docnum, 0) + 1
-            weight[docnum] = weight.get(docnum, 0.0) + idf
+            count[docnum] = count.get(docnum, 0) + sizes[k]
             score[docnum] = score.get(docnum, 0.0) + s
             matched.setdefault(docnum, [False] * len(pruned))[k] = True
     if not present:
         return None
-    n = len(pruned)
+    n = sum(sizes)
     minimum = max(1, math.ceil(present * MIN_SHARE))
     candidates = [d for d, c in count.items() if minimum <= c < n]
     if not candidates:
@@ -125,7 +122,7 @@ def partial_matches(index, query_text: str, doc_ids: Iterable[str] = (), themes:
             return PartialResults(labels, 0, minimum)
         minimum = max(below)
         candidates = [d for d, c in count.items() if c == minimum]
-    candidates.sort(key=lambda d: (-round(weight[d], 9), -score[d], d))
+    candidates.sort(key=lambda d: (-count[d], -score[d], d))
     shown = candidates if limit is None else candidates[:limit]
     hits = [PartialHit(d, dict(searcher.stored_fields(d)), score[d], matched[d]) for d in shown]
     terms: dict[str, set[str]] = {}

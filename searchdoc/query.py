@@ -100,10 +100,11 @@ def _parser():
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    """Dutch function words: not required in a query, but still part of its phrase."""
+    """Dutch (and common English) function words: not required in a query, but still part of its
+    phrase."""
     from whoosh.lang import stopwords_for_language
 
-    return frozenset(analysis.fold(w) for w in stopwords_for_language("nl"))
+    return frozenset(analysis.fold(w) for w in stopwords_for_language("nl")) | expansion.ENGLISH_FUNCTION_WORDS
 
 
 _FIELD_PREFIX = re.compile(r'(?:^|(?<=[\s(]))([A-Za-z_][\w.]*):(?=[^\s)])')
@@ -905,7 +906,9 @@ class _Rewriter:
         (Their being a phrase is the proximity booster's business.)"""
         inside = [i for i in range(start, end) if i in content] or list(range(start, end))
         weight = len(inside)
-        each = [u for u in (self.unit("text", [words[i]]) for i in inside) if u is not None]
+        # Each word only as written: the span's synonyms stand for it, and a word's own synonyms
+        # would read it out of context (law -> LAWS in "international law").
+        each = [u for u in (self.unit("text", [words[i]], plain=True) for i in inside) if u is not None]
         closed = closed_compound(words[start:end])
         terms = [t for i in range(start, end) for t in analysis.phrase_terms(words[i])]
         return _best_of([
@@ -979,9 +982,10 @@ class _Rewriter:
             if share > 0:
                 self.boost(_tier(_literal(fieldname, words), 0.0, share))
 
-    def unit(self, fieldname: str, words: list[str], quoted: bool = False):
+    def unit(self, fieldname: str, words: list[str], quoted: bool = False, plain: bool = False):
         """One word or quoted phrase: the best of its literal, compound-part, footnote and
-        synonym matches, each in its tier."""
+        synonym matches, each in its tier; a single word also by its derived forms and related
+        terms (see :mod:`searchdoc.expansion`). ``plain``: literal and compound-part matches only."""
         terms = analysis.phrase_terms(" ".join(words))
         if not terms:
             return None
@@ -994,11 +998,12 @@ class _Rewriter:
             _tier(_literal("text", words), LITERAL_TIER * weight, scale),
             _tier(_sequence("parts", parts), PARTS_TIER * weight, scale),
             _tier(_sequence("notes", terms), PARTS_TIER * weight, scale),
-            _tier(self._synonym_readings(self.synonyms.expansions(terms)), SYNONYM_TIER * weight, scale),
+            None if plain else _tier(self._synonym_readings(self.synonyms.expansions(terms)), SYNONYM_TIER * weight,
+                                     scale),
         ]
         if quoted:
             self._field_boosters(words)
-        elif len(words) == 1:
+        elif len(words) == 1 and not plain:
             derived, related = expansion.word_expansions(words[0], terms, self.synonyms, self.reader)
             alternatives += [
                 _tier(_best_of(derived), expansion.DERIVED_TIER * weight, scale),
