@@ -146,7 +146,8 @@ def bundled_thesaurus_path() -> Path:
 
 @dataclass(frozen=True)
 class Concept:
-    """Terms of one policy concept and the terms related to it (both ways, not transitively)."""
+    """Terms of one policy concept, related to each other and to the ``related`` terms (one way:
+    a specific term such as INF-verdrag does not broaden into the concept)."""
 
     name: str
     terms: tuple[str, ...]
@@ -176,9 +177,8 @@ class Thesaurus:
         self._longest = 0
         for concept in concepts:
             for a in concept.terms:
-                for b in concept.related:
+                for b in concept.related + tuple(t for t in concept.terms if t != a):
                     self._link(a, b)
-                    self._link(b, a)
 
     def _link(self, phrase: str, other: str) -> None:
         sequence = tuple(analysis.phrase_terms(phrase))
@@ -191,7 +191,7 @@ class Thesaurus:
         self._longest = max(self._longest, len(key))
 
     def matches(self, terms: list[str]) -> list[analysis.SynonymMatch]:
-        """Spans of ``terms`` naming a concept term or a related term, with what they relate to."""
+        """Spans of ``terms`` naming a concept term, with its related terms."""
         flat, owner = analysis._flat_parts(terms)
         found = []
         for i, j in analysis.word_aligned_spans(owner, self._longest):
