@@ -13,10 +13,13 @@ have, then by the sum of their units' scores (so literal matches before synonyms
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
+
+_EXPLICIT_AND = re.compile(r"\bAND\b")
 
 #: Share of the query's words that occur in the corpus a paragraph must have.
 MIN_SHARE = 0.5
@@ -88,7 +91,9 @@ def _unit_matches(index, unit, filters: list) -> list[tuple[int, float]]:
 def partial_matches(index, query_text: str, doc_ids: Iterable[str] = (), themes: Iterable[str] = (),
                     limit: int | None = 10) -> PartialResults | None:
     """The paragraphs with most but not all of the query's units, best first (at most ``limit``);
-    None when the query is not plain words or has fewer than two units."""
+    None when the query is not plain words, has fewer than two units or joins them with AND."""
+    if _EXPLICIT_AND.search(query_text):
+        return None  # the user asked for every word
     found = units(index, query_text)
     if found is None or len(found[1]) < 2:
         return None
