@@ -17,6 +17,7 @@ The queries are Term, Phrase, Tier and BestOf nodes only, which the vectorised e
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -239,10 +240,33 @@ def _unique(queries) -> list:
     return list(dict.fromkeys(q for q in queries if q is not None))
 
 
+#: Per open index reader, the expansions of the words searched: a warm search looks them up
+#: instead of checking dozens of candidate forms against the index again.
+_READER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CACHE_WORDS = 4096
+
+
 def word_expansions(word: str, terms: list[str], synonyms, reader) -> tuple[list, list]:
-    """(derived readings, related readings) of one typed word whose ``text`` terms are ``terms``.
+    """(derived readings, related readings) of one typed word whose ``text`` terms are ``terms``,
+    kept per reader (queries are never changed once built, so they can be shared).
 
     Without a ``reader`` there is no vocabulary to check derived forms against, so none."""
+    if reader is None:
+        return _word_expansions(word, terms, synonyms, reader)
+    try:
+        cache = _READER_CACHE.setdefault(reader, {})
+    except TypeError:  # a reader that cannot be weakly referenced
+        return _word_expansions(word, terms, synonyms, reader)
+    key = (word, tuple(terms))
+    found = cache.get(key)
+    if found is None or found[0] is not synonyms:
+        if len(cache) >= _CACHE_WORDS:
+            cache.clear()
+        found = cache[key] = (synonyms, _word_expansions(word, terms, synonyms, reader))
+    return found[1]
+
+
+def _word_expansions(word: str, terms: list[str], synonyms, reader) -> tuple[list, list]:
     derived: list = []
     related_sequences: list[list[str]] = []
     forms: list[list[str]] = [terms]
