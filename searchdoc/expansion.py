@@ -74,9 +74,8 @@ def _verb_stems(word: str) -> set[str]:
     for ending in ("ingen", "ing", "en", "de", "te", "t", "d"):
         if word.endswith(ending) and len(word) - len(ending) >= MIN_BASE:
             base = word[: -len(ending)]
-            if ending == "en":
-                stems.update(analysis._base_candidates(base) or [base])  # halen -> haal, kiezen -> kies
-            elif ending in ("ing", "ingen"):
+            if ending in ("en", "ing", "ingen"):
+                # Spelling of the stem before a vowel: halen -> haal, kiezen -> kies.
                 stems.update(analysis._base_candidates(base) or [base])
             else:
                 stems.add(base)
@@ -226,12 +225,12 @@ def _reading(fieldname: str, sequence) -> wq.Query | None:
     return wq.Phrase(fieldname, list(sequence))
 
 
-def _readings(sequences, parts: bool = True) -> list:
+def _readings(sequences) -> list:
     """Each sequence on ``text``; a single term also as a compound part."""
     out = []
     for sequence in sequences:
         out.append(_reading("text", sequence))
-        if parts and len(sequence) == 1:
+        if len(sequence) == 1:
             out.append(_reading("parts", sequence))
     return [q for q in out if q is not None]
 
