@@ -76,9 +76,21 @@ def _tiers(q, found: dict[str, list[str]]) -> None:
 
 
 def _ordered(found: dict[str, list[str]]) -> list[dict]:
+    """Tiers best first; a term an expansion tier shares with a better one is listed only there
+    (the better tier decides its score)."""
     order = [name for _, name in TIERS] + ["footnote"]
     keys = sorted(found, key=lambda k: order.index(k) if k in order else len(order))
-    return [{"tier": k, "terms": found[k]} for k in keys]
+    out, shown = [], set()
+    for k in keys:
+        terms = [t for t in found[k] if t not in shown] if k in _EXPANSIONS else found[k]
+        if k == "literal" or k in _EXPANSIONS:
+            shown.update(terms)
+        if terms:
+            out.append({"tier": k, "terms": terms})
+    return out
+
+
+_EXPANSIONS = frozenset({"derived form", "synonym", "related term"})
 
 
 def explain_query(index, query_text: str) -> list[dict]:
