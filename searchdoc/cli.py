@@ -165,8 +165,12 @@ def cli(ctx, corpus_dir, index_dir, color):
 @click.option("--theme", "themes", multiple=True, metavar="ID",
               help="Only paragraphs with this theme (repeatable: all must apply).")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--explain", is_flag=True, help="Also show what each word matched: literally, as a compound part, "
+              "derived form, synonym or related term.")
+@click.option("--no-correct", is_flag=True, help="Search the query as typed even when it finds nothing "
+              "and a respelling would.")
 @click.pass_obj
-def search(app: AppContext, query, limit, context, doc_ids, themes, fmt):
+def search(app: AppContext, query, limit, context, doc_ids, themes, fmt, explain, no_correct):
     """Search paragraphs; Whoosh syntax: AND by default, OR, NOT, "phrases", prefix*, field:value.
 
     \b
@@ -175,13 +179,15 @@ def search(app: AppContext, query, limit, context, doc_ids, themes, fmt):
       searchdoc search '"betekenisvolle menselijke controle"'
       searchdoc search drones --theme drones --format json
       searchdoc search 'cyber* NOT spionage' --doc kst-33694-45
+      searchdoc search kernwapens --explain
     """
     from searchdoc import search as searching
 
     text = " ".join(query)
     corpus = app.corpus()
     index = app.index(corpus)
-    result = searching.search(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
+    result = searching.search(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes,
+                              explain=explain, correct=not no_correct)
     if fmt == "json":
         emit_json(searching.result_to_dict(result))
     else:

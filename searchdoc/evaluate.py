@@ -7,7 +7,10 @@ paragraphs; the baseline is what a first attempt with Whoosh gives: the paragrap
 
 Run ``python -m searchdoc.evaluate --official tests/data/official --out tests/data/search_quality.md``
 to build a corpus of the bundled letter and the official XML fixtures in a temporary folder,
-evaluate both systems and write the table.
+evaluate both systems and write the table. ``--judgments tests/data/search_judgments_reader.json``
+evaluates the queries as new users type them (English, synonyms, derived forms, missing words,
+paraphrases, misspellings; issue 15), ``search_judgments_heldout.json`` the held-out ones; the
+tables report every kind of query separately (see docs/search-quality.md).
 """
 
 from __future__ import annotations
@@ -171,7 +174,9 @@ class Baseline:
 
 
 def searchdoc_ranking(index, corpus, query: str, limit: int = CUTOFF) -> list[str]:
-    """searchdoc's ranking: the paragraphs :func:`searchdoc.search.search` returns, as keys."""
+    """searchdoc's ranking: the paragraphs :func:`searchdoc.search.search` returns, as keys (those
+    with all the words, then those with most of them; a respelt query's when the query as typed
+    finds nothing), as a reader sees them."""
     from searchdoc.search import search
 
     return [f"{hit.doc_id}#{hit.paragraph}" for hit in search(index, corpus, query, limit=limit).hits]

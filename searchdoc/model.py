@@ -141,3 +141,12 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+    #: The respelt query whose hits are shown because the query as typed found nothing.
+    corrected: str | None = None
+    #: Paragraphs with most but not all of the words, shown after those with all of them:
+    #: {"words": the query's words (units), "total": how many such paragraphs, "minimum": the
+    #: fewest words each has, "start": index of the first of them in ``hits``, "matched": per
+    #: such hit, the words it has}.
+    partial: dict[str, Any] | None = None
+    #: What each word of the query matches, per tier (``--explain``).
+    explain: list[dict[str, Any]] | None = None

@@ -36,7 +36,7 @@ from whoosh import qparser
 from whoosh import query as wq
 from whoosh.analysis import IDAnalyzer
 
-from searchdoc import analysis, settings
+from searchdoc import analysis, expansion, settings
 from searchdoc.errors import QueryError
 
 #: Score bands per query word: a literal match, a compound-part or footnote match, a synonym.
@@ -100,10 +100,11 @@ def _parser():
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    """Dutch function words: not required in a query, but still part of its phrase."""
+    """Dutch (and common English) function words: not required in a query, but still part of its
+    phrase."""
     from whoosh.lang import stopwords_for_language
 
-    return frozenset(analysis.fold(w) for w in stopwords_for_language("nl"))
+    return frozenset(analysis.fold(w) for w in stopwords_for_language("nl")) | expansion.ENGLISH_FUNCTION_WORDS
 
 
 _FIELD_PREFIX = re.compile(r'(?:^|(?<=[\s(]))([A-Za-z_][\w.]*):(?=[^\s)])')
@@ -769,6 +770,7 @@ class _Rewriter:
         self.synonyms = synonyms
         self.reader = reader
         self.boosters: list = []
+        self.labels: list[str] = []
         self._negated = 0
 
     def boost(self, query) -> None:
@@ -876,20 +878,26 @@ class _Rewriter:
         if not content and required_stopwords:
             content = list(range(len(words)))
         units: dict[int, object] = {}
+        spans: dict[int, list[str]] = {}
         covered: set[int] = set()
         for start, end, match in self._synonym_spans(words, set(content)):
             units[start] = self._span(words, start, end, content, match.alternatives)
+            spans[start] = words[start:end]
             covered.update(range(start, end))
         for a, b in zip(content, content[1:], strict=False):
             if b == a + 1 and a not in covered and b not in covered:
                 closed = closed_compound([words[a], words[b]])
                 if closed and self.reader is not None and ("text", closed) in self.reader:
                     units[a] = self._span(words, a, b + 1, content, ())
+                    spans[a] = words[a:b + 1]
                     covered.update((a, b))
         for i in content:
             if i not in covered:
                 units[i] = self.unit("text", [words[i]])
+                spans[i] = [words[i]]
         self._run_boosters(words, content)
+        #: The words each returned unit stands for, for partial matches and --explain.
+        self.labels = [" ".join(spans[i]) for i in sorted(units) if units[i] is not None]
         return [units[i] for i in sorted(units) if units[i] is not None]
 
     def _span(self, words: list[str], start: int, end: int, content: list[int], alternatives):
@@ -898,12 +906,17 @@ class _Rewriter:
         (Their being a phrase is the proximity booster's business.)"""
         inside = [i for i in range(start, end) if i in content] or list(range(start, end))
         weight = len(inside)
-        each = [u for u in (self.unit("text", [words[i]]) for i in inside) if u is not None]
+        # Each word only as written: the span's synonyms stand for it, and a word's own synonyms
+        # would read it out of context (law -> LAWS in "international law").
+        each = [u for u in (self.unit("text", [words[i]], plain=True) for i in inside) if u is not None]
         closed = closed_compound(words[start:end])
+        terms = [t for i in range(start, end) for t in analysis.phrase_terms(words[i])]
         return _best_of([
             wq.And(each) if len(each) > 1 else (each[0] if each else None),
             _tier(wq.Term("text", closed) if closed else None, LITERAL_TIER * weight, BM25_SHARE * weight),
             _tier(self._synonym_readings(alternatives), SYNONYM_TIER * weight, BM25_SHARE * weight),
+            _tier(_best_of(expansion.span_related(terms, self.synonyms)), expansion.RELATED_TIER * weight,
+                  BM25_SHARE * weight),
         ])
 
     def _synonym_spans(self, words: list[str], content: set[int]):
@@ -969,9 +982,10 @@ class _Rewriter:
             if share > 0:
                 self.boost(_tier(_literal(fieldname, words), 0.0, share))
 
-    def unit(self, fieldname: str, words: list[str], quoted: bool = False):
+    def unit(self, fieldname: str, words: list[str], quoted: bool = False, plain: bool = False):
         """One word or quoted phrase: the best of its literal, compound-part, footnote and
-        synonym matches, each in its tier."""
+        synonym matches, each in its tier; a single word also by its derived forms and related
+        terms (see :mod:`searchdoc.expansion`). ``plain``: literal and compound-part matches only."""
         terms = analysis.phrase_terms(" ".join(words))
         if not terms:
             return None
@@ -984,10 +998,17 @@ class _Rewriter:
             _tier(_literal("text", words), LITERAL_TIER * weight, scale),
             _tier(_sequence("parts", parts), PARTS_TIER * weight, scale),
             _tier(_sequence("notes", terms), PARTS_TIER * weight, scale),
-            _tier(self._synonym_readings(self.synonyms.expansions(terms)), SYNONYM_TIER * weight, scale),
+            None if plain else _tier(self._synonym_readings(self.synonyms.expansions(terms)), SYNONYM_TIER * weight,
+                                     scale),
         ]
         if quoted:
             self._field_boosters(words)
+        elif len(words) == 1 and not plain:
+            derived, related = expansion.word_expansions(words[0], terms, self.synonyms, self.reader)
+            alternatives += [
+                _tier(_best_of(derived), expansion.DERIVED_TIER * weight, scale),
+                _tier(_best_of(related), expansion.RELATED_TIER * weight, scale),
+            ]
         return _best_of(alternatives)
 
 

@@ -105,25 +105,55 @@ def _inline_citations(hit: Hit, cites: list[Citation]) -> list[Citation]:
 
 
 def render_result(result: SearchResult, style: Style) -> str:
+    blocks = []
+    if result.explain is not None:
+        from searchdoc.explain import render_explain
+
+        blocks += render_explain(result.explain) + [""]
+    if result.corrected:
+        blocks.append(f"Showing results for {result.corrected!r}; search instead for {result.query!r} "
+                      "with --no-correct (as typed it finds nothing).")
+    searched = result.corrected or result.query
+    partial = result.partial
+    full = partial["start"] if partial else len(result.hits)
     if not result.hits:
         message = f"No paragraphs match {result.query!r}."
         if result.suggestion:
             message += f" Did you mean: {result.suggestion}?"
-        return message
-    shown = len(result.hits)
-    header = f"{result.total} paragraph{'s' if result.total != 1 else ''} match {result.query!r}"
-    if shown < result.total:
-        header += f" (showing {shown})"
-    blocks = [header + "."]
+        return "\n".join(blocks + [message])
+    if result.total:
+        header = f"{result.total} paragraph{'s' if result.total != 1 else ''} match {searched!r}"
+        if full < result.total:
+            header += f" (showing {full})"
+        blocks.append(header + ".")
+    else:
+        blocks.append(f"No paragraph has all the words of {searched!r}.")
     if result.suggestion:
         blocks.append(f"Did you mean: {result.suggestion}?")
     facets = result.facets.get("themes") if result.facets else None
     if facets:
         blocks.append(style.dim("themes: " + ", ".join(f"{k} {v}" for k, v in facets.items())))
     for rank, hit in enumerate(result.hits, 1):
+        if partial and rank - 1 == full:
+            blocks.append("")
+            blocks.append(_partial_header(partial))
         blocks.append("")
-        blocks.append(render_hit(rank, hit, style))
+        text = render_hit(rank, hit, style)
+        if partial and rank - 1 >= full:
+            words = partial["matched"][rank - 1 - full]
+            text += "\n    " + style.dim(f"has {len(words)} of the {len(partial['words'])} words: {', '.join(words)}")
+        blocks.append(text)
     return "\n".join(blocks)
+
+
+def _partial_header(partial: dict) -> str:
+    """"also: paragraphs with 2 of the 3 words (…)", or "1–2 of the 4 words" when they vary."""
+    n = len(partial["words"])
+    counts = sorted({len(m) for m in partial["matched"]})
+    few = str(counts[0]) if counts[0] == counts[-1] else f"{counts[0]}–{counts[-1]}"
+    shown = len(partial["matched"])
+    more = f", showing {shown} of {partial['total']}" if shown < partial["total"] else ""
+    return f"also: paragraphs with {few} of the {n} words ({' · '.join(partial['words'])}{more}):"
 
 
 def render_document(document: Document, label: str, paragraphs: list[Paragraph], themes: dict[int, list[str]],

@@ -161,8 +161,13 @@ def make_hit(document: Document, paragraph: Paragraph, score: float, matched: di
 
 
 def search(index, corpus: Corpus, query: str, limit: int | None = 10, context: int = 0,
-           doc_ids: Iterable[str] = (), themes: Iterable[str] = ()) -> SearchResult:
-    """Run ``query`` and return hits with context, facets and a spelling suggestion when useful."""
+           doc_ids: Iterable[str] = (), themes: Iterable[str] = (), explain: bool = False,
+           correct: bool = True) -> SearchResult:
+    """Run ``query`` and return hits with context, facets and a spelling suggestion when useful.
+
+    The hits with all the words come first, then (while there is room under ``limit``) those
+    with most of them; a query that finds nothing as typed shows what its respelling finds.
+    ``explain`` adds what each word matched; ``correct=False`` keeps the query as typed."""
     doc_ids, themes = list(doc_ids), [t.lower() for t in themes]
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -170,13 +175,47 @@ def search(index, corpus: Corpus, query: str, limit: int | None = 10, context: i
         raise UsageError("--context must not be negative")
     validate_filters(corpus, doc_ids, themes, index.theme_ids())
     raw = index.run_query(query, doc_ids=doc_ids, themes=themes, limit=limit)
-    hits = list(_hits(corpus, raw, context))
-    result = SearchResult(query=query, total=raw.total, hits=hits, facets={"themes": raw.theme_counts})
     from searchdoc.query import SUGGEST_BELOW
 
-    if raw.total < SUGGEST_BELOW:
-        result.suggestion = index.suggest(query, raw.total)
+    suggestion = index.suggest(query, raw.total) if raw.total < SUGGEST_BELOW else None
+    searched, corrected = query, None
+    if raw.total == 0 and suggestion and correct:
+        # As web search engines do: show what the respelt query finds, and say so.
+        respelt = index.run_query(suggestion, doc_ids=doc_ids, themes=themes, limit=limit)
+        if respelt.total:
+            raw, searched, corrected, suggestion = respelt, suggestion, suggestion, None
+    hits = list(_hits(corpus, raw, context))
+    result = SearchResult(query=query, total=raw.total, hits=hits, facets={"themes": raw.theme_counts},
+                          suggestion=suggestion, corrected=corrected)
+    if limit is None or len(hits) < limit:
+        _add_partial(result, index, corpus, searched, doc_ids, themes, limit, context)
+    if explain:
+        from searchdoc.explain import explain_query
+
+        result.explain = explain_query(index, searched)
     return result
+
+
+def _add_partial(result: SearchResult, index, corpus: Corpus, query: str, doc_ids, themes, limit, context) -> None:
+    """Append the paragraphs with most of the words (see :mod:`searchdoc.partial`)."""
+    from searchdoc.partial import partial_matches
+
+    room = None if limit is None else limit - len(result.hits)
+    found = partial_matches(index, query, doc_ids, themes, room)
+    if found is None or not found.total:
+        return
+    start = len(result.hits)
+    matched = []
+    for item in found.hits:
+        document = corpus.load(item.fields["doc_id"])
+        paragraph = document.paragraph(item.fields["paragraph"])
+        if paragraph is None:
+            continue
+        themes_of = [t for t in (item.fields.get("themes") or "").split(",") if t]
+        result.hits.append(make_hit(document, paragraph, item.score, found.matched_terms, context, themes_of))
+        matched.append([w for w, m in zip(found.words, item.matched, strict=True) if m])
+    result.partial = {"words": found.words, "total": found.total, "minimum": found.minimum, "start": start,
+                      "matched": matched}
 
 
 def _hits(corpus: Corpus, raw, context: int) -> Iterator[Hit]:
@@ -204,6 +243,15 @@ def result_to_dict(result: SearchResult) -> dict:
     }
     if result.suggestion:
         data["suggestion"] = result.suggestion
+    if result.corrected:
+        data["corrected"] = result.corrected
+    if result.partial:
+        partial = result.partial
+        data["partial"] = {"words": partial["words"], "total": partial["total"], "minimum": partial["minimum"]}
+        for hit, words in zip(data["hits"][partial["start"]:], partial["matched"], strict=False):
+            hit["partial"] = {"matched": words, "of": len(partial["words"])}
+    if result.explain is not None:
+        data["explain"] = result.explain
     return data
 
 

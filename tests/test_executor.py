@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from searchdoc import explain, partial
 from searchdoc import index as index_module
 from searchdoc.bench import QUERY_MIX, generate_corpus
 from searchdoc.columns import _ARRAYS, ColumnsError, check_index, write_from_reader
@@ -24,6 +25,9 @@ from searchdoc.query import build_query
 DATA = Path(__file__).resolve().parent / "data"
 
 JUDGED = [q["query"] for q in json.loads((DATA / "search_judgments.json").read_text(encoding="utf-8"))["queries"]]
+#: Queries as new users type them: expanded with derived forms, related terms and partial matches.
+READER = [q["query"] for q in
+          json.loads((DATA / "search_judgments_reader.json").read_text(encoding="utf-8"))["queries"]]
 EXTRA = [
     "drones NOT cyber", "drones OR ontwapening", "NOT drones", "(cyber OR drones) AND verdrag",
     "wapen* NOT drones", "ontwikkel*", "a*", "cyber* drones", '"de drones"', '"van de"', '"in het kader van"',
@@ -140,6 +144,25 @@ def test_executor_equals_whoosh(updated):
     for doc_ids, themes in FILTERS:
         for text in ("drones", '"kunstmatige intelligentie"', "wapen*", "verdrag NOT drones"):
             assert _compare(index, text, doc_ids, themes)
+    index.close()
+
+
+def test_expansions_and_partial_matches_run_in_the_executor(updated):
+    """Derived forms, related terms and the units of a partial match are nodes the executor
+    knows: none of these queries falls back to Whoosh, and each answers as Whoosh does."""
+    directory, corpus = updated
+    index = Index(directory, corpus)
+    executor = index.executor()
+    assert executor is not None
+    tiers = set()
+    for text in READER:
+        assert _compare(index, text), text
+        found = partial.units(index, text)
+        for unit in (found[1] if found else []):
+            if unit is not None:
+                executor.search(unit, unit, [], None)  # raises Unsupported for an unknown node
+        tiers.update(m["tier"] for entry in explain.explain_query(index, text) for m in entry["matches"])
+    assert {"derived form", "related term", "synonym"} <= tiers
     index.close()
 
 

@@ -18,6 +18,7 @@ from searchdoc.corpus import Corpus
 from searchdoc.errors import QueryError
 from searchdoc.index import Index
 from searchdoc.model import Document, Paragraph
+from searchdoc.render import Style, render_result
 from searchdoc.search import result_to_dict, search
 
 #: A small corpus where each example of the issue has its own paragraph.
@@ -63,14 +64,19 @@ def mini(tmp_path_factory):
     index.close()
 
 
+def with_all_words(result) -> list:
+    """The hits with all the words: those with only some of them come after (``result.partial``)."""
+    return result.hits[: result.partial["start"]] if result.partial else result.hits
+
+
 def found(setup, query: str) -> list[str]:
     index, corpus = setup
-    return [key_of(hit) for hit in search(index, corpus, query, limit=None).hits]
+    return [key_of(hit) for hit in with_all_words(search(index, corpus, query, limit=None))]
 
 
 def letter(letter_index, query: str) -> list[int]:
     index, corpus = letter_index
-    return [hit.paragraph for hit in search(index, corpus, query, limit=None).hits]
+    return [hit.paragraph for hit in with_all_words(search(index, corpus, query, limit=None))]
 
 
 # --------------------------------------------------------------------------- compounds
@@ -338,10 +344,28 @@ def test_section_and_title_boost(tmp_path):
 ])
 def test_did_you_mean(letter_index, typed, suggested):
     index, corpus = letter_index
+    as_typed = search(index, corpus, typed, correct=False)
+    assert as_typed.total == 0 and as_typed.suggestion == suggested and as_typed.corrected is None
+    assert result_to_dict(as_typed)["suggestion"] == suggested
+
+
+@pytest.mark.parametrize(("typed", "respelt"), [
+    ("kunstmatige inteligentie", "kunstmatige intelligentie"),
+    ("dronnes", "drones"),
+    ("Marechausee", "Marechaussee"),
+    ("wapenbeheersingsconferntie", "wapenbeheersingsconferentie"),
+])
+def test_a_query_that_finds_nothing_shows_what_its_respelling_finds(letter_index, typed, respelt):
+    index, corpus = letter_index
     result = search(index, corpus, typed)
-    assert result.total == 0 and result.suggestion == suggested
-    assert result_to_dict(result)["suggestion"] == suggested
-    assert search(index, corpus, suggested).total > 0
+    expected = search(index, corpus, respelt)
+    assert result.corrected == respelt and result.suggestion is None and result.query == typed
+    assert result.total == expected.total > 0
+    assert [h.paragraph for h in result.hits] == [h.paragraph for h in expected.hits]
+    data = result_to_dict(result)
+    assert data["corrected"] == respelt and "suggestion" not in data
+    text = render_result(result, Style(False))
+    assert text.startswith(f"Showing results for {respelt!r}; search instead for {typed!r} with --no-correct")
 
 
 @pytest.mark.parametrize("query", ["drones", "autonoom wapensysteem", "xqzzv", "NATO", "section:cybermiddelen"])

@@ -23,7 +23,8 @@ def test_phrase_query(letter_index):
 
 
 def test_word_broken_across_lines_is_found(letter_index):
-    assert paragraphs(letter_index, "wapenbeheersing") == [3]
+    # First the paragraph with the word; related terms (ontwapening) follow.
+    assert paragraphs(letter_index, "wapenbeheersing")[0] == 3
 
 
 def test_accent_folding_and_apostrophes(letter_index):
