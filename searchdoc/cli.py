@@ -162,7 +162,7 @@ class SearchdocGroup(click.Group):
         except Exit as exc:
             code = exc.exit_code
         except ClickException as exc:
-            message = " ".join(exc.format_message().split())
+            message = _one_line(exc.format_message())
             in_subcommand = getattr(exc, "ctx", None) and exc.ctx.parent
             command = f"searchdoc {exc.ctx.info_name} --help" if in_subcommand else "searchdoc --help"
             click.echo(f"searchdoc: error: {message} (see '{command}')", err=True)
@@ -181,19 +181,26 @@ class SearchdocGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _one_line(text: str) -> str:
+    """A message as one line without control characters (it may quote a document or a server)."""
+    from searchdoc.render import clean
+
+    return clean(" ".join(str(text).split()))
+
+
 def report_error(exc: Exception) -> int:
     """Print one line for ``exc`` and return its exit code."""
     from searchdoc.errors import SearchdocError
 
     if isinstance(exc, SearchdocError):
-        click.echo(f"searchdoc: error: {' '.join(str(exc).split())}", err=True)
+        click.echo(f"searchdoc: error: {_one_line(exc)}", err=True)
         return exc.exit_code
     if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        click.echo(f"searchdoc: error: {exc.strerror or exc}{where}", err=True)
+        where = f" ({_one_line(exc.filename)})" if getattr(exc, "filename", None) else ""
+        click.echo(f"searchdoc: error: {_one_line(exc.strerror or exc)}{where}", err=True)
         return 1
-    click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {exc} (set SEARCHDOC_DEBUG=1 for details)",
-               err=True)
+    click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {_one_line(exc)} "
+               "(set SEARCHDOC_DEBUG=1 for details)", err=True)
     return 1
 
 
@@ -575,7 +582,9 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
     if fmt == "json":
         emit_json(report.to_dict())
     else:
-        echo(crawling.render_text(report))
+        from searchdoc.render import clean_lines
+
+        echo(clean_lines(crawling.render_text(report)))
     if not report.ok:
         ctx.exit(1)
 
@@ -666,7 +675,9 @@ def doctor(ctx, repair, fmt):
     if fmt == "json":
         emit_json(report.to_dict())
     else:
-        echo(doctoring.render_text(report))
+        from searchdoc.render import clean_lines
+
+        echo(clean_lines(doctoring.render_text(report)))
     if not report.healthy:
         ctx.exit(1)
 

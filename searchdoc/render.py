@@ -33,6 +33,11 @@ def clean(text: str | None) -> str:
     return (text or "").translate(_CONTROLS)
 
 
+def clean_lines(text: str | None) -> str:
+    """Like :func:`clean`, for text of several lines: the line breaks stay."""
+    return "\n".join(clean(line) for line in (text or "").split("\n"))
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """'1 paragraph', '2 paragraphs'."""
     return f"{count} {word if count == 1 else (many or word + 's')}"

@@ -436,3 +436,19 @@ def test_evaluate_with_a_broken_judgments_file_is_one_line(tmp_path, capsys):
     assert evaluate.main(["--judgments", str(tmp_path / "j.json"), "--official", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("python -m searchdoc.evaluate: error: ") and len(err.splitlines()) == 1
+
+
+def test_doctor_counts_agree_in_number(letter_env):
+    result = run("doctor", "--no-repair")
+    assert result.stdout.splitlines()[-1].startswith("1 document, 30 paragraphs; 30 index entries (index ")
+
+
+def test_error_lines_carry_no_control_characters(letter_env, capsys):
+    from searchdoc.cli import report_error
+    from searchdoc.errors import UsageError
+
+    assert report_error(UsageError("bad \x1b]0;title\x07 input\nsecond line")) == 2
+    assert capsys.readouterr().err == "searchdoc: error: bad ␛]0;title␇ input second line\n"
+    result = run("show", "kst-\x1b[2J-1")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and len(result.stderr.splitlines()) == 1
