@@ -65,13 +65,17 @@ class AppContext:
         elif self.color_mode == "never":
             color = False
         else:
-            color = stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+            color = _is_terminal(stream) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
         width = None
-        if stream.isatty():
+        if _is_terminal(stream):
             import shutil
 
             width = max(shutil.get_terminal_size().columns - 1, 40)
         return Style(color=color, links=color, width=width)
+
+
+def _is_terminal(stream) -> bool:
+    return stream.isatty()
 
 
 def status(message: str) -> None:
@@ -643,6 +647,10 @@ def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes,
     else:
         target = exporting.atomic_output(output, bom=excel)
     with target as stream, progress_bar(total=hits.total, desc="exporting", unit="hit") as advance:
+        if to_stdout and _is_terminal(sys.stdout):
+            from searchdoc.render import TerminalSafe
+
+            stream = TerminalSafe(stream)
         exporter = exporting.make_exporter(fmt, stream, info, max_chars=max_chars, corpus=corpus, excel=excel)
         count = exporting.export_hits(hits, exporter, progress=advance)
     if not to_stdout:

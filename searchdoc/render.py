@@ -28,6 +28,24 @@ _CONTROLS.update({0x09: 0x20, 0x0A: 0x20, 0x0D: 0x20, 0x7F: 0x2421})
 _CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
 
 
+# For streams whose layout is their own (an export): line breaks and tabs stay.
+_STREAM_CONTROLS = {c: r for c, r in _CONTROLS.items() if c not in (0x09, 0x0A, 0x0D)}
+
+
+class TerminalSafe:
+    """A text stream wrapper that shows control characters as :func:`clean` does, keeping line
+    breaks and tabs: for an export written straight to a terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text.translate(_STREAM_CONTROLS))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def clean(text: str | None) -> str:
     """``text`` safe for a terminal: no control character survives (same length)."""
     return (text or "").translate(_CONTROLS)

@@ -452,3 +452,19 @@ def test_error_lines_carry_no_control_characters(letter_env, capsys):
     result = run("show", "kst-\x1b[2J-1")
     assert result.exit_code == 2
     assert "\x1b" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_export_to_a_terminal_shows_control_characters_and_a_file_keeps_them(letter_env, tmp_path,
+                                                                              monkeypatch):
+    from searchdoc import cli as cli_module
+
+    (tmp_path / "kst-99999-1.txt").write_text("Kamerstuk\n\nDrones \x1b[2J hier\x9b.\n", encoding="utf-8")
+    assert run("ingest", str(tmp_path / "kst-99999-1.txt")).exit_code == 0
+    target = tmp_path / "out.csv"
+    assert run("export", "drones", "--doc", "kst-99999-1", "-o", str(target)).exit_code == 0
+    assert " \x1b[2J hier\x9b." in target.read_text(encoding="utf-8")
+    monkeypatch.setattr(cli_module, "_is_terminal", lambda stream: True)
+    for fmt in ("md", "csv", "jsonl", "ris", "csl-json"):
+        out = run("export", "drones", "--doc", "kst-99999-1", "--format", fmt).stdout
+        assert "\x1b" not in out and "\x9b" not in out, fmt
+    assert " ␛[2J hier\ufffd." in run("export", "drones", "--doc", "kst-99999-1", "--format", "csv").stdout
