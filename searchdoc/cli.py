@@ -395,7 +395,7 @@ def index_command(app: AppContext, rebuild):
 
 
 @cli.command()
-@click.argument("ref", metavar="REF")
+@click.argument("ref", metavar="REF", shell_complete=complete_document_ids)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "ris", "csl-json"]), default="text",
               show_default=True, help="ris and csl-json export the document's reference for Zotero, EndNote, Pandoc.")
 @click.pass_obj

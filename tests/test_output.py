@@ -345,6 +345,7 @@ def test_completion_of_commands_options_ids_and_themes(letter_env):
     assert _complete("show kst-") == ["kst-33694-45"]
     assert _complete("search drones --doc ") == ["kst-33694-45"]
     assert _complete("themes explain k") == ["kst-33694-45"]
+    assert _complete("cite kst-3") == ["kst-33694-45"]
     assert _complete("search drones --theme dr") == ["drones"]
     assert "internationaal-recht" in _complete("export drones --theme ")
 
