@@ -24,7 +24,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -238,6 +238,23 @@ def use_word_store(directory) -> None:
     if lists is not None:
         lists.close()
     _STORE_CHOICE[:] = [False, None]
+
+
+def prepare_word_store(on_write: Callable[[str], None] | None = None, built: bool = False) -> bool:
+    """Write the word store now when it is missing, telling ``on_write`` first: it takes a few
+    seconds once per machine and analysis version. Done right after this process ``built`` the
+    index (the lists are in memory then) or when this process would load the lists anyway, no
+    later search pays for it by surprise. True when it was written."""
+    path = _word_store_path()
+    if path is None or path.exists():
+        return False
+    if not built and _word_list.cache_info().currsize:
+        # A process that already holds the lists (a library user, a test run) reads no store.
+        return False
+    if on_write is not None:
+        on_write("preparing the word lists for fast searches (once per installation) ...")
+    _write_word_store(path)
+    return path.exists()
 
 
 def _after_fork_in_child() -> None:

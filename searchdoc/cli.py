@@ -46,14 +46,15 @@ class AppContext:
         if self._index is None:
             self._index = Index(self.settings.index_dir, corpus or self.corpus(), self.settings)
         if fresh:
-            self._index.ensure_fresh(on_update=status)
+            built = self._index.ensure_fresh(on_update=status) is not None
             from searchdoc import analysis
             from searchdoc import settings as defaults
 
             # From here the command only reads the index and analyses a few words (the query, the
             # hits): looking them up in the word store costs less than loading the word lists,
             # most of a cold search. Builds and long-running library users keep loading them.
-            analysis.use_word_store(defaults.user_cache_dir)
+            analysis.use_word_store(defaults.word_store_dir)
+            analysis.prepare_word_store(on_write=status, built=built)
         return self._index
 
     def style(self, stream=None):
@@ -65,8 +66,17 @@ class AppContext:
         elif self.color_mode == "never":
             color = False
         else:
-            color = stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-        return Style(color=color, links=color)
+            color = _is_terminal(stream) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        width = None
+        if _is_terminal(stream):
+            import shutil
+
+            width = max(shutil.get_terminal_size().columns - 1, 40)
+        return Style(color=color, links=color, width=width)
+
+
+def _is_terminal(stream) -> bool:
+    return stream.isatty()
 
 
 def status(message: str) -> None:
@@ -74,8 +84,75 @@ def status(message: str) -> None:
     click.echo(message, err=True)
 
 
+def echo(message: str = "", nl: bool = True) -> None:
+    """Write to stdout; a failed write (a full disk, a closed terminal) is an OutputError."""
+    from searchdoc.errors import OutputError
+
+    try:
+        click.echo(message, nl=nl)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+# DEL and the C1 controls: JSON may hold them raw, a terminal would obey them.
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
 def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    echo(json.dumps(data, ensure_ascii=False, indent=2).translate(_JSON_CONTROLS))
+
+
+def _settings_for_completion(ctx: click.Context):
+    from searchdoc import settings
+
+    root = ctx.find_root().params
+    return settings.resolve(root.get("corpus_dir"), root.get("index_dir"))
+
+
+def complete_document_ids(ctx: click.Context, param, incomplete: str) -> list:
+    """Document ids of the corpus for shell completion (nothing when there is no corpus)."""
+    from click.shell_completion import CompletionItem
+
+    try:
+        from searchdoc.corpus import Corpus
+
+        folder = _settings_for_completion(ctx).corpus_dir
+        ids = Corpus(folder).ids() if (folder / "documents").is_dir() else []
+    except Exception:  # noqa: BLE001 - completion must never print an error into the shell
+        return []
+    return [CompletionItem(i) for i in ids if i.startswith(incomplete)]
+
+
+def complete_theme_ids(ctx: click.Context, param, incomplete: str) -> list:
+    """Theme ids of the taxonomy in use, with their labels, for shell completion."""
+    from click.shell_completion import CompletionItem
+
+    try:
+        from searchdoc import themes as theming
+
+        taxonomy = theming.load_taxonomy(_settings_for_completion(ctx).taxonomy_file)
+        found = [(t.id, t.label_nl) for t in taxonomy]
+    except Exception:  # noqa: BLE001 - completion must never print an error into the shell
+        return []
+    return [CompletionItem(i, help=label) for i, label in found if i.startswith(incomplete.lower())]
+
+
+def check_date(ctx, param, value: str | None) -> str | None:
+    """--date must be a real calendar date written YYYY-MM-DD."""
+    if value is None:
+        return None
+    import datetime
+    import re
+
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2019-05-13") from None
+    return value
 
 
 def emit_json_array(items) -> None:
@@ -83,9 +160,9 @@ def emit_json_array(items) -> None:
     first = True
     for item in items:
         body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        click.echo(("[\n  " if first else ",\n  ") + body, nl=False)
+        echo(("[\n  " if first else ",\n  ") + body, nl=False)
         first = False
-    click.echo("[]" if first else "\n]")
+    echo("[]" if first else "\n]")
 
 
 class SearchdocGroup(click.Group):
@@ -100,7 +177,7 @@ class SearchdocGroup(click.Group):
         except Exit as exc:
             code = exc.exit_code
         except ClickException as exc:
-            message = " ".join(exc.format_message().split())
+            message = _one_line(exc.format_message())
             in_subcommand = getattr(exc, "ctx", None) and exc.ctx.parent
             command = f"searchdoc {exc.ctx.info_name} --help" if in_subcommand else "searchdoc --help"
             click.echo(f"searchdoc: error: {message} (see '{command}')", err=True)
@@ -119,19 +196,26 @@ class SearchdocGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _one_line(text: str) -> str:
+    """A message as one line without control characters (it may quote a document or a server)."""
+    from searchdoc.render import clean
+
+    return clean(" ".join(str(text).split()))
+
+
 def report_error(exc: Exception) -> int:
     """Print one line for ``exc`` and return its exit code."""
     from searchdoc.errors import SearchdocError
 
     if isinstance(exc, SearchdocError):
-        click.echo(f"searchdoc: error: {' '.join(str(exc).split())}", err=True)
+        click.echo(f"searchdoc: error: {_one_line(exc)}", err=True)
         return exc.exit_code
     if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        click.echo(f"searchdoc: error: {exc.strerror or exc}{where}", err=True)
+        where = f" ({_one_line(exc.filename)})" if getattr(exc, "filename", None) else ""
+        click.echo(f"searchdoc: error: {_one_line(exc.strerror or exc)}{where}", err=True)
         return 1
-    click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {exc} (set SEARCHDOC_DEBUG=1 for details)",
-               err=True)
+    click.echo(f"searchdoc: internal error: {exc.__class__.__name__}: {_one_line(exc)} "
+               "(set SEARCHDOC_DEBUG=1 for details)", err=True)
     return 1
 
 
@@ -161,8 +245,9 @@ def cli(ctx, corpus_dir, index_dir, color):
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Hits to show.")
 @click.option("--context", "-c", type=click.IntRange(min=0, max=50), default=0, show_default=True,
               help="Paragraphs of context before and after each hit.")
-@click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Only search this document (repeatable).")
-@click.option("--theme", "themes", multiple=True, metavar="ID",
+@click.option("--doc", "doc_ids", multiple=True, metavar="ID", shell_complete=complete_document_ids,
+              help="Only search this document (repeatable).")
+@click.option("--theme", "themes", multiple=True, metavar="ID", shell_complete=complete_theme_ids,
               help="Only paragraphs with this theme (repeatable: all must apply).")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Also show what each word matched: literally, as a compound part, "
@@ -172,6 +257,10 @@ def cli(ctx, corpus_dir, index_dir, color):
 @click.pass_obj
 def search(app: AppContext, query, limit, context, doc_ids, themes, fmt, explain, no_correct):
     """Search paragraphs; Whoosh syntax: AND by default, OR, NOT, "phrases", prefix*, field:value.
+
+    Piped or without colour, lines of a hit start with '  : ' and lines of its context with
+    '  - '; a hit's footnotes follow it, with the documents they cite. On a terminal,
+    paragraphs are wrapped to its width.
 
     \b
     Examples:
@@ -193,11 +282,11 @@ def search(app: AppContext, query, limit, context, doc_ids, themes, fmt, explain
     else:
         from searchdoc.render import render_result
 
-        click.echo(render_result(result, app.style()))
+        echo(render_result(result, app.style()))
 
 
 @cli.command()
-@click.argument("doc_id", metavar="ID")
+@click.argument("doc_id", metavar="ID", shell_complete=complete_document_ids)
 @click.option("--paragraph", "-p", type=click.IntRange(min=1), metavar="N", help="Only paragraph N.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.pass_obj
@@ -224,7 +313,7 @@ def show(app: AppContext, doc_id, paragraph, fmt):
         from searchdoc.render import render_document
 
         paragraphs = [view.document.paragraph(paragraph)] if paragraph else view.document.paragraphs
-        click.echo(render_document(view.document, view.label, paragraphs, view.themes, app.style(), view.url))
+        echo(render_document(view.document, view.label, paragraphs, view.themes, app.style(), view.url))
 
 
 @cli.command(name="list")
@@ -243,15 +332,17 @@ def list_documents(app: AppContext, fmt):
     if fmt == "json":
         emit_json(rows)
         return
+    from searchdoc.render import clean
+
     for row in rows:
-        click.echo(f"{row['id']:<24} {row['date'] or '':<10}  {row['paragraphs']:>4} par.  {row['label']}")
+        echo(clean(f"{row['id']:<24} {row['date'] or '':<10}  {row['paragraphs']:>4} par.  {row['label']}"))
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--id", "doc_id", metavar="ID", help="Document id (default: the file name, e.g. kst-33694-45.txt).")
 @click.option("--title", help="Title of the document.")
-@click.option("--date", help="Date of the document, YYYY-MM-DD.")
+@click.option("--date", callback=check_date, help="Date of the document, YYYY-MM-DD.")
 @click.option("--type", "source_format", type=click.Choice(["text", "xml", "html", "pdf"]),
               help="Source format (default: from the file extension).")
 @click.pass_obj
@@ -277,10 +368,12 @@ def ingest(app: AppContext, paths, doc_id, title, date, source_format):
     with corpus.write_lock(on_wait=status):
         documents = pipeline.ingest_files(corpus, paths, doc_id=doc_id, overrides=overrides,
                                           source_format=source_format)
+    from searchdoc.render import plural
+
     for document in documents:
-        click.echo(f"ingested {document.id}: {len(document.paragraphs)} paragraphs, "
-                   f"{len(document.footnotes)} footnotes")
-    status(f"{len(documents)} document(s) stored in {corpus.root} in {time.monotonic() - started:.1f} s")
+        echo(f"ingested {document.id}: {plural(len(document.paragraphs), 'paragraph')}, "
+             f"{plural(len(document.footnotes), 'footnote')}")
+    status(f"{plural(len(documents), 'document')} stored in {corpus.root} in {time.monotonic() - started:.1f} s")
 
 
 @cli.command(name="index")
@@ -294,7 +387,10 @@ def index_command(app: AppContext, rebuild):
       searchdoc index
       searchdoc index --rebuild
     """
+    from searchdoc import analysis
+    from searchdoc import settings as defaults
     from searchdoc.progress import progress_bar
+    from searchdoc.render import plural
 
     corpus = app.corpus()
     index = app.index(corpus, fresh=False)
@@ -302,18 +398,21 @@ def index_command(app: AppContext, rebuild):
     with progress_bar(total=len(corpus.ids()), desc="indexing", unit="doc") as advance:
         report = index.update(rebuild=rebuild, progress=advance, on_wait=status)
     elapsed = time.monotonic() - started
+    # What the first search would otherwise do: the word store for searches that only read.
+    analysis.use_word_store(defaults.word_store_dir)
+    analysis.prepare_word_store(on_write=status, built=report.changed)
     if not report.changed:
-        click.echo(f"index is up to date ({report.unchanged} documents)")
+        echo(f"index is up to date ({plural(report.unchanged, 'document')})")
         return
     what = "rebuilt" if report.rebuilt else "updated"
-    click.echo(
+    echo(
         f"index {what}: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{report.paragraphs} paragraphs indexed in {elapsed:.1f} s"
+        f"{plural(report.paragraphs, 'paragraph')} indexed in {elapsed:.1f} s"
     )
 
 
 @cli.command()
-@click.argument("ref", metavar="REF")
+@click.argument("ref", metavar="REF", shell_complete=complete_document_ids)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "ris", "csl-json"]), default="text",
               show_default=True, help="ris and csl-json export the document's reference for Zotero, EndNote, Pandoc.")
 @click.pass_obj
@@ -338,34 +437,37 @@ def cite(app: AppContext, ref, fmt):
         from searchdoc import export
 
         document = corpus.load(info.id) if info.in_corpus else None
-        click.echo(export.reference_record(info.id, document=document, fmt=fmt), nl=False)
+        record = export.reference_record(info.id, document=document, fmt=fmt)
+        echo(record.translate(_JSON_CONTROLS) if fmt == "csl-json" else record, nl=False)
         return
     if fmt == "json":
         emit_json(info.to_dict())
         return
+    from searchdoc.render import clean, plural
+
     style = app.style()
-    click.echo(style.bold(info.label) + f"  [{info.id}, {info.kind}]")
-    click.echo(f"citation: {info.citation}")
+    echo(style.bold(clean(info.label)) + f"  [{info.id}, {info.kind}]")
+    echo(f"citation: {clean(info.citation)}")
     if info.url:
-        click.echo(f"url:      {style.link(info.url, info.url)}")
+        echo(f"url:      {style.link(clean(info.url), info.url)}")
     if info.resolved:
-        click.echo(f"resolved to: {', '.join(info.resolved)}")
+        echo(f"resolved to: {', '.join(info.resolved)}")
     if info.in_corpus:
-        click.echo(f"in corpus: yes — {info.title or '(untitled)'}" + (f" ({info.date})" if info.date else ""))
+        echo(clean(f"in corpus: yes — {info.title or '(untitled)'}" + (f" ({info.date})" if info.date else "")))
     else:
-        click.echo(f"in corpus: no (fetch it with 'searchdoc crawl {info.id}')")
+        echo(f"in corpus: no (fetch it with 'searchdoc crawl {info.id}')")
     if not info.cited_by:
-        click.echo("cited by: no paragraph in the corpus")
+        echo("cited by: no paragraph in the corpus")
         return
-    click.echo(f"cited by {len(info.cited_by)} paragraph{'s' if len(info.cited_by) != 1 else ''}:")
+    echo(f"cited by {plural(len(info.cited_by), 'paragraph')}:")
     for item in info.cited_by:
         note = f", footnote {item.footnote}" if item.footnote else ""
-        click.echo(f"  {item.label}, par. {item.paragraph}{note} ({item.doc_id})")
-        click.echo("    " + style.dim(item.context))
+        echo(clean(f"  {item.label}, par. {item.paragraph}{note} ({item.doc_id})"))
+        echo("    " + style.dim(clean(item.context)))
 
 
 @cli.command()
-@click.argument("source", metavar="ID|-")
+@click.argument("source", metavar="ID|-", shell_complete=complete_document_ids)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.pass_obj
 def cites(app: AppContext, source, fmt):
@@ -387,19 +489,22 @@ def cites(app: AppContext, source, fmt):
         return
     first = next(rows, None)
     if first is None:
-        click.echo("no citations found")
+        echo("no citations found")
         return
+    from searchdoc.render import clean
+
     for row in itertools.chain([first], rows):
         where = []
         if row["paragraph"] is not None:
             where.append(f"par. {row['paragraph']}")
         if row["footnote"] is not None:
             where.append(f"footnote {row['footnote']}")
-        click.echo(f"{row['id']:<24} {', '.join(where):<22} {row['raw']}")
+        echo(clean(f"{row['id']:<24} {', '.join(where):<22} {row['raw']}"))
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--doc", "doc_id", metavar="ID", help="Count paragraphs of this document only.")
+@click.option("--doc", "doc_id", metavar="ID", shell_complete=complete_document_ids,
+              help="Count paragraphs of this document only.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.pass_context
 def themes(ctx, doc_id, fmt):
@@ -422,16 +527,18 @@ def themes(ctx, doc_id, fmt):
         emit_json([{"id": r["id"], "label": r["label"], "count": r["count"]} for r in rows])
         return
     for row in rows:
-        click.echo(f"{row['id']:<22} {row['count']:>6}  {row['label']} ({row['label_en']})")
+        echo(f"{row['id']:<22} {row['count']:>6}  {row['label']} ({row['label_en']})")
 
 
 @themes.command()
-@click.argument("doc_id", metavar="ID")
+@click.argument("doc_id", metavar="ID", shell_complete=complete_document_ids)
 @click.argument("paragraph", type=click.IntRange(min=1))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.pass_obj
 def explain(app: AppContext, doc_id, paragraph, fmt):
     """Show which terms of paragraph PARAGRAPH of ID gave which theme.
+
+    A term counts once per theme however often it occurs: its repeats are shown as +0.
 
     \b
     Example:
@@ -443,18 +550,22 @@ def explain(app: AppContext, doc_id, paragraph, fmt):
     if fmt == "json":
         emit_json(data)
         return
+    from searchdoc.render import clean
+
     style = app.style()
-    click.echo(style.bold(f"{doc_id} ¶{paragraph}") + (f" — {data['section']}" if data["section"] else ""))
-    click.echo(f"themes: {', '.join(data['themes']) or '(none)'} (threshold {data['threshold']:g})")
+    echo(style.bold(f"{doc_id} ¶{paragraph}") + (clean(f" — {data['section']}") if data["section"] else ""))
+    echo(f"themes: {', '.join(data['themes']) or '(none)'} (threshold {data['threshold']:g})")
     by_theme: dict[str, list[dict]] = {}
     for item in data["evidence"]:
         by_theme.setdefault(item["theme"], []).append(item)
     for theme, items in by_theme.items():
         mark = "tagged" if theme in data["themes"] else "below threshold"
-        click.echo(f"  {theme}: score {data['scores'].get(theme, 0):g} ({mark})")
+        echo(f"  {theme}: score {data['scores'].get(theme, 0):g} ({mark})")
         for item in items:
             where = "heading" if item["heading"] else f"chars {item['start']}-{item['end']}"
-            click.echo(f"    +{item['weight']:g}  {item['text']!r} matched term {item['term']!r} ({where})")
+            weight = f"+{item['weight']:g}" if item["counted"] else "+0"
+            repeat = "" if item["counted"] else ", a repeat: counted once"
+            echo(clean(f"    {weight}  {item['text']!r} matched term {item['term']!r} ({where}{repeat})"))
 
 
 @cli.command()
@@ -493,7 +604,9 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
     if fmt == "json":
         emit_json(report.to_dict())
     else:
-        click.echo(crawling.render_text(report))
+        from searchdoc.render import clean_lines
+
+        echo(clean_lines(crawling.render_text(report)))
     if not report.ok:
         ctx.exit(1)
 
@@ -503,18 +616,21 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
 @click.option("--format", "-f", "fmt", type=click.Choice(["md", "csv", "jsonl", "ris", "csl-json"]),
               help="md: readable report; csv: one row per hit; jsonl: one JSON object per hit; ris and csl-json: "
                    "one reference per document for Zotero, EndNote, Mendeley or Pandoc (default: from the "
-                   "--output name).")
+                   "--output name; md on standard output).")
 @click.option("--output", "-o", metavar="FILE", default="-", show_default=True,
               help="File to write, '-' for stdout; it appears only once the export is complete.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most N hits (default: all).")
 @click.option("--context", "-c", type=click.IntRange(min=0, max=50), default=0, show_default=True,
               help="Paragraphs of context before and after each hit (md, csv, jsonl).")
-@click.option("--doc", "doc_ids", multiple=True, metavar="ID", help="Only search this document (repeatable).")
-@click.option("--theme", "themes", multiple=True, metavar="ID",
+@click.option("--doc", "doc_ids", multiple=True, metavar="ID", shell_complete=complete_document_ids,
+              help="Only search this document (repeatable).")
+@click.option("--theme", "themes", multiple=True, metavar="ID", shell_complete=complete_theme_ids,
               help="Only paragraphs with this theme (repeatable: all must apply).")
 @click.option("--max-chars", type=click.IntRange(min=20), default=None, metavar="N",
               help="Keep at most N characters of each paragraph, around its first match; cuts are marked […].")
-@click.option("--excel", is_flag=True, help="CSV for Microsoft Excel: start the file with a UTF-8 byte-order mark.")
+@click.option("--excel", is_flag=True,
+              help="CSV for Microsoft Excel: a UTF-8 byte-order mark, and a quote before cells starting with "
+                   "= + - @ (tab, CR), so a spreadsheet never runs them as formulas.")
 @click.pass_obj
 def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes, max_chars, excel):
     """Export every matching paragraph with its pinpoint citation: md, csv, jsonl, ris, csl-json.
@@ -524,6 +640,7 @@ def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes,
 
     \b
     Examples:
+      searchdoc export drones
       searchdoc export drones --format md -o drones.md
       searchdoc export "autonome wapensystemen" --format csv --excel -o laws.csv
       searchdoc export cyber* --theme cyber --format jsonl --max-chars 300
@@ -534,25 +651,30 @@ def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes,
     from searchdoc.errors import UsageError
     from searchdoc.progress import progress_bar
 
-    fmt = fmt or exporting.format_for_path(output)
+    to_stdout = output == "-"
+    fmt = fmt or ("md" if to_stdout else exporting.format_for_path(output))
     if excel and fmt != "csv":
         raise UsageError("--excel only applies to --format csv")
     text = " ".join(query)
     corpus = app.corpus()
     index = app.index(corpus)
     hits = searching.stream_hits(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
-    info = exporting.ExportInfo(query=text, corpus=str(corpus.root), total=hits.total, doc_ids=list(doc_ids),
-                                themes=list(themes))
-    to_stdout = output == "-"
+    info = exporting.ExportInfo(query=text, total=hits.total, doc_ids=list(doc_ids), themes=list(themes))
     if to_stdout:
         target = exporting.stream_output(sys.stdout, bom=excel)
     else:
         target = exporting.atomic_output(output, bom=excel)
     with target as stream, progress_bar(total=hits.total, desc="exporting", unit="hit") as advance:
-        exporter = exporting.make_exporter(fmt, stream, info, max_chars=max_chars, corpus=corpus)
+        if to_stdout and _is_terminal(sys.stdout):
+            from searchdoc.render import TerminalSafe
+
+            stream = TerminalSafe(stream)
+        exporter = exporting.make_exporter(fmt, stream, info, max_chars=max_chars, corpus=corpus, excel=excel)
         count = exporting.export_hits(hits, exporter, progress=advance)
     if not to_stdout:
-        status(f"exported {count} hit{'s' if count != 1 else ''} to {output}")
+        from searchdoc.render import plural
+
+        status(f"exported {plural(count, 'hit')} to {output}")
 
 
 @cli.command()
@@ -579,7 +701,9 @@ def doctor(ctx, repair, fmt):
     if fmt == "json":
         emit_json(report.to_dict())
     else:
-        click.echo(doctoring.render_text(report))
+        from searchdoc.render import clean_lines
+
+        echo(clean_lines(doctoring.render_text(report)))
     if not report.healthy:
         ctx.exit(1)
 

@@ -500,12 +500,15 @@ def render_text(report: DoctorReport) -> str:
         state = f"repaired ({finding.action})" if finding.repaired else "PROBLEM"
         lines.append(f"{state:<10} {finding.code}: {finding.message}")
     lines.extend(f"note       {note}" for note in report.notes)
-    summary = (f"{report.documents} documents, {report.paragraphs} paragraphs; "
-               f"{report.indexed} index entries (index {report.index_status})")
+    from searchdoc.render import plural
+
+    summary = (f"{plural(report.documents, 'document')}, {plural(report.paragraphs, 'paragraph')}; "
+               f"{plural(report.indexed, 'index entry', 'index entries')} (index {report.index_status})")
     if report.healthy:
-        verdict = "healthy" if not report.findings else f"repaired {len(report.findings)} problem(s)"
+        verdict = "healthy" if not report.findings else f"repaired {plural(len(report.findings), 'problem')}"
     else:
         hint = "" if report.repair else "; run 'searchdoc doctor --repair' to fix what can be fixed"
-        verdict = f"{len(report.problems)} problem(s) remain{hint}"
+        remain = "remains" if len(report.problems) == 1 else "remain"
+        verdict = f"{plural(len(report.problems), 'problem')} {remain}{hint}"
     lines.append(f"{summary}: {verdict}")
     return "\n".join(lines)

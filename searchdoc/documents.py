@@ -123,9 +123,23 @@ def theme_evidence(corpus: Corpus, doc_id: str, paragraph_number: int, config=No
         "threshold": tagger.taxonomy.threshold,
         "themes": tagged,
         "scores": {k: v for k, v in scores.items() if v},
-        "evidence": [
-            {"theme": e.theme, "term": e.term, "text": e.text, "start": e.start, "end": e.end, "weight": e.weight,
-             "heading": e.heading}
-            for e in evidence
-        ],
+        "evidence": _mark_counted(evidence),
     }
+
+
+def _mark_counted(evidence) -> list[dict]:
+    """The evidence as dicts, each with ``counted``: a term adds its weight to a theme once
+    however often it occurs (its strongest, first match counts; repeats add nothing)."""
+    best: dict[tuple[str, str], object] = {}
+    for e in evidence:
+        if e.heading:
+            continue
+        key = (e.theme, e.term)
+        if key not in best or e.weight > best[key].weight:
+            best[key] = e
+    counted = {id(e) for e in best.values()}
+    return [
+        {"theme": e.theme, "term": e.term, "text": e.text, "start": e.start, "end": e.end, "weight": e.weight,
+         "heading": e.heading, "counted": e.heading or id(e) in counted}
+        for e in evidence
+    ]

@@ -76,3 +76,7 @@ class ForeignHostError(FetchError):
 
 class ThemeError(UsageError):
     """An unknown theme id, or a taxonomy file that cannot be read."""
+
+
+class OutputError(SearchdocError):
+    """Output could not be written (standard output or an --output file: a full disk, a closed pipe)."""

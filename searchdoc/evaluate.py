@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -275,8 +276,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of <id>.xml and <id>.metadata.xml files to add to the corpus")
     parser.add_argument("--out", type=Path, help="write the Markdown table here as well")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="searchdoc-eval-") as tmp:
-        report = run(Path(tmp), args.judgments, args.official if args.official.is_dir() else None)
+    if not args.judgments.is_file():
+        # The judgments live in a checkout's tests/data, which an installed package lacks.
+        print(f"python -m searchdoc.evaluate: error: no judgments file at {args.judgments}; run it in a searchdoc "
+              "checkout or give --judgments FILE (and --official FOLDER)", file=sys.stderr)
+        return 2
+    from searchdoc.errors import SearchdocError
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="searchdoc-eval-") as tmp:
+            report = run(Path(tmp), args.judgments, args.official if args.official.is_dir() else None)
+    except (SearchdocError, OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"python -m searchdoc.evaluate: error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
     table = to_markdown(report)
     if args.out:
         args.out.write_text(table, encoding="utf-8")

@@ -5,7 +5,7 @@ paragraphs a query takes seconds. This executor evaluates the same tree with num
 columnar postings (:mod:`searchdoc.columns`), node by node as whole arrays of (document, score),
 and reproduces Whoosh's results exactly: BM25F as the searcher computes it (idf and average field
 lengths of the whole index, byte-encoded lengths, float32 weights), Phrase as Whoosh's SpanNear2,
-Prefix as Whoosh expands and scores it per segment, Tier, BestOf, Proximity, And, Or, AndMaybe,
+Prefix and Wildcard as Whoosh expands and scores them per segment, Tier, BestOf, Proximity, And, Or, AndMaybe,
 AndNot, Require and boosts; deleted documents never match. A node it does not know raises
 :class:`Unsupported`, and the caller runs the whole query through Whoosh instead.
 """
@@ -350,6 +350,9 @@ class Executor:
             return self._phrase(q, seg)
         if kind is wq.Prefix:
             return self._prefix(q, seg)
+        if kind is wq.Wildcard and q.text != "*":
+            self._check_field(q.fieldname)
+            return self._expansions(q, seg, self._wildcard_terms(seg, q))
         if kind is wq.Or:
             if q.scale or q.minmatch:
                 raise Unsupported("Or with scale or minmatch")
@@ -519,26 +522,50 @@ class Executor:
         that Term; several are summed BM25 scores (times the boost), except where Whoosh's Or
         preloads them without scores (constant-score multi-terms), which scores each match 1."""
         self._check_field(q.fieldname)
+        found = seg.columns.prefix_range(q.fieldname, self._bytes(q.fieldname, q.text))
+        first, last = (found[0], found[-1]) if found else (0, -1)
+        if last - first + 1 != len(found):
+            raise Unsupported("long prefix")
+        return self._expansions(q, seg, found)
+
+    def _wildcard_terms(self, seg: _Segment, q) -> list[int]:
+        """The term numbers Whoosh's Wildcard expands to in this segment (``PatternQuery._btexts``
+        on the segment's reader): the terms under the pattern's literal prefix that match its
+        glob, in term order."""
+        import re
+
         cols = seg.columns
-        found = cols.prefix_range(q.fieldname, self._bytes(q.fieldname, q.text))
+        candidates = cols.prefix_range(q.fieldname, self._bytes(q.fieldname, q._find_prefix(q.text)))
+        if not candidates:
+            return []
+        pattern = re.compile(q._get_pattern())
+        texts = cols.terms(candidates[0], candidates[-1] + 1)
+        if len(texts) != len(candidates):
+            texts = [cols.term(i) for i in candidates]
+        return [i for i, text in zip(candidates, texts, strict=True) if pattern.match(text.decode("utf-8"))]
+
+    def _expansions(self, q, seg: _Segment, found: list[int]):
+        """A multi-term query (Prefix, Wildcard) over its expansions ``found`` in this segment."""
+        cols = seg.columns
         if not found:
             return _empty()
         if len(found) == 1:
             return self._term(seg, q.fieldname, cols.term(found[0]))
         preloaded = not (len(found) < _OR_TOO_MANY_CLAUSES and (len(found) == 2 or seg.doc_count > _OR_SMALL_SEGMENT))
-        first, last = found[0], found[-1]
-        if last - first + 1 != len(found):
-            raise Unsupported("long prefix")
-        lo, hi = int(cols.posting_offsets[first]), int(cols.posting_offsets[last + 1])
-        docs = cols.docs[lo:hi].astype(np.int64)
+        starts = cols.posting_offsets[found].astype(np.int64)
+        counts = cols.posting_offsets[np.asarray(found) + 1].astype(np.int64) - starts
+        # The postings of the expansions one after the other, in term order.
+        where = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        docs = cols.docs[where].astype(np.int64)
         if preloaded:
             if seg.alive is not None:
                 docs = docs[seg.alive[docs]]
             docs = np.unique(docs)
             return docs, np.ones(len(docs))
-        weights = cols.weights[lo:hi].astype(np.float64)
-        counts = np.diff(cols.posting_offsets[first:last + 2]).astype(np.int64)
-        idf = np.repeat([self.idf(q.fieldname, t) for t in cols.terms(first, last + 1)], counts)
+        weights = cols.weights[where].astype(np.float64)
+        contiguous = found[-1] - found[0] + 1 == len(found)
+        terms = cols.terms(found[0], found[-1] + 1) if contiguous else [cols.term(i) for i in found]
+        idf = np.repeat([self.idf(q.fieldname, t) for t in terms], counts)
         if seg.alive is not None:
             keep = seg.alive[docs]
             docs, weights, idf = docs[keep], weights[keep], idf[keep]
@@ -679,10 +706,14 @@ class Executor:
             if fieldname and fieldname != leaf.field():
                 continue
             kind = type(leaf)
-            if kind is wq.Prefix:
+            if kind is wq.Prefix or (kind is wq.Wildcard and leaf.text != "*"):
                 self._check_field(leaf.fieldname)
                 # Expansions come from the term tables: they exist.
-                expanded = self._expand(leaf.fieldname, self._bytes(leaf.fieldname, leaf.text))
+                if kind is wq.Prefix:
+                    expanded = self._expand(leaf.fieldname, self._bytes(leaf.fieldname, leaf.text))
+                else:
+                    expanded = sorted({seg.columns.term(i) for seg in self.segments
+                                       for i in self._wildcard_terms(seg, leaf)})
                 if expanded:
                     fieldname = leaf.fieldname
                     termset.update((fieldname, t) for t in expanded)

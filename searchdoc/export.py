@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from searchdoc.errors import SearchdocError, UsageError
+from searchdoc.errors import OutputError, SearchdocError, UsageError
 from searchdoc.model import Document, Hit
 
 #: Export formats, in the order the CLI lists them.
@@ -223,8 +223,17 @@ class DocumentRef:
 
     @property
     def date_parts(self) -> list[int] | None:
+        """[year, month, day] (or fewer) of a real calendar date; None for anything else, so a
+        reference never carries an impossible date (2019-13-45)."""
         m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", self.date or "")
-        return [int(p) for p in m.groups() if p] if m else None
+        if not m:
+            return None
+        parts = [int(p) for p in m.groups() if p]
+        try:
+            date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError:
+            return None
+        return parts
 
 
 def document_ref(doc_id: str, document: Document | None = None) -> DocumentRef:
@@ -328,8 +337,8 @@ def ris_lines(ref: DocumentRef, notes: Iterable[str] = ()) -> Iterator[str]:
     yield from tag("CY", PLACE)
     yield from tag("LA", "nl")
     yield from tag("UR", ref.url)
-    for theme in sorted(ref.themes):
-        yield from tag("KW", theme)
+    for label in theme_labels(ref.themes):
+        yield from tag("KW", label)
     for note in notes:
         yield from tag("N1", note)
     yield "ER  - "
@@ -361,8 +370,19 @@ def csl_item(ref: DocumentRef) -> dict[str, Any]:
         item["URL"] = ref.url
     item["language"] = "nl"
     if ref.themes:
-        item["keyword"] = ", ".join(sorted(ref.themes))
+        item["keyword"] = ", ".join(theme_labels(ref.themes))
     return item
+
+
+def theme_labels(theme_ids: Iterable[str]) -> list[str]:
+    """The Dutch labels of theme ids (the taxonomy in use), sorted; an unknown id stays itself."""
+    from searchdoc import themes
+
+    try:
+        labels = {t.id: t.label_nl for t in themes.default_tagger().taxonomy}
+    except SearchdocError:
+        labels = {}
+    return sorted(labels.get(t, t) for t in theme_ids)
 
 
 def reference_record(doc_id: str, document: Document | None = None, fmt: str = "ris") -> str:
@@ -399,7 +419,6 @@ class ExportInfo:
     """What the export is of: shown in the Markdown heading."""
 
     query: str
-    corpus: str = ""
     created: str = field(default_factory=lambda: date.today().isoformat())
     total: int | None = None
     doc_ids: list[str] = field(default_factory=list)
@@ -412,12 +431,14 @@ class Exporter(abc.ABC):
 
     name = ""
 
-    def __init__(self, stream: TextIO, info: ExportInfo, max_chars: int | None = None, corpus=None):
+    def __init__(self, stream: TextIO, info: ExportInfo, max_chars: int | None = None, corpus=None,
+                 excel: bool = False):
         check_max_chars(max_chars)
         self.stream = stream
         self.info = info
         self.max_chars = max_chars
         self.corpus = corpus
+        self.excel = excel
         self.count = 0
 
     def start(self) -> None:  # noqa: B027 - an optional hook
@@ -445,8 +466,6 @@ class MarkdownExporter(Exporter):
         info = self.info
         lines = [f"# Search results for {_md_escape(info.query)}", "", f"- Query: {_md_code(info.query)}",
                  f"- Exported: {info.created}"]
-        if info.corpus:
-            lines.append(f"- Corpus: {_md_escape(info.corpus)}")
         if info.doc_ids:
             lines.append("- Documents: " + ", ".join(_md_escape(d) for d in info.doc_ids))
         if info.themes:
@@ -481,7 +500,11 @@ class MarkdownExporter(Exporter):
 
 
 class CsvExporter(Exporter):
-    """RFC 4180 CSV (CRLF line ends, quoted where needed), one row per hit."""
+    """RFC 4180 CSV (CRLF line ends, quoted where needed), one row per hit.
+
+    Cells are the exact text; with ``excel`` a cell a spreadsheet would run as a formula gets
+    a leading quote (see :func:`excel_cell`).
+    """
 
     name = "csv"
 
@@ -499,7 +522,20 @@ class CsvExporter(Exporter):
             "context_before": "\n\n".join(c["text"] for c in record["before"]),
             "context_after": "\n\n".join(c["text"] for c in record["after"]),
         }
-        self._writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+        cells = ["" if row.get(c) is None else row[c] for c in CSV_COLUMNS]
+        self._writer.writerow([excel_cell(c) for c in cells] if self.excel else cells)
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_cell(value: object) -> object:
+    """A text cell that starts like a formula, with a single quote before it (OWASP's advice):
+    Excel and LibreOffice then show the text instead of running it. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 class JsonLinesExporter(Exporter):
@@ -607,13 +643,15 @@ _EXPORTERS: dict[str, type[Exporter]] = {
 }
 
 
-def make_exporter(fmt: str, stream: TextIO, info: ExportInfo, max_chars: int | None = None, corpus=None) -> Exporter:
-    """The exporter for ``fmt``; ``corpus`` lets RIS/CSL-JSON read each document's metadata."""
+def make_exporter(fmt: str, stream: TextIO, info: ExportInfo, max_chars: int | None = None, corpus=None,
+                  excel: bool = False) -> Exporter:
+    """The exporter for ``fmt``; ``corpus`` lets RIS/CSL-JSON read each document's metadata;
+    ``excel`` guards CSV cells against formula injection."""
     try:
         cls = _EXPORTERS[fmt]
     except KeyError:
         raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
-    return cls(stream, info, max_chars=max_chars, corpus=corpus)
+    return cls(stream, info, max_chars=max_chars, corpus=corpus, excel=excel)
 
 
 def format_for_path(path: str | None) -> str:
@@ -644,27 +682,53 @@ def export_hits(hits: Iterable[Hit], exporter: Exporter, progress: Callable[[int
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, bom: bool = False) -> Iterator[TextIO]:
     """A UTF-8 text stream to a temporary file beside ``path``, renamed over it only when the
-    block completes: a failed export leaves no half file (and an older file untouched)."""
+    block completes: a failed export leaves no half file (and an older file untouched).
+
+    A path that exists and is no regular file (a device such as /dev/stdout, a named pipe) is
+    written in place: renaming over it would replace the device. A failed write raises
+    :class:`OutputError` naming the path.
+    """
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"--output {path} is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        with _output_errors(path), open(target, "w", encoding="utf-8", newline="") as handle:
+            if bom:
+                handle.write("\ufeff")
+            yield handle
+            handle.flush()
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise UsageError(f"cannot write --output {path}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            if bom:
-                handle.write("\ufeff")
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        with _output_errors(path):
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                if bom:
+                    handle.write("\ufeff")
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _output_errors(where: str | os.PathLike) -> Iterator[None]:
+    """An OSError of a write as one OutputError naming where the output was going."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if isinstance(exc, SearchdocError):
+            raise
+        raise OutputError(f"cannot write to {where}: {exc.strerror or exc}") from None
 
 
 def _umask() -> int:
@@ -679,20 +743,23 @@ def stream_output(stdout: TextIO, bom: bool = False) -> Iterator[TextIO]:
     its binary buffer when it has one. The stream is left open."""
     binary = getattr(stdout, "buffer", None)
     if binary is None:
-        if bom:
-            stdout.write("\ufeff")
-        yield stdout
-        stdout.flush()
+        with _output_errors("standard output"):
+            if bom:
+                stdout.write("\ufeff")
+            yield stdout
+            stdout.flush()
         return
-    stdout.flush()
+    with _output_errors("standard output"):
+        stdout.flush()
     wrapper = io.TextIOWrapper(binary, encoding="utf-8", newline="")
     try:
-        if bom:
-            wrapper.write("\ufeff")
-        yield wrapper
-        wrapper.flush()
+        with _output_errors("standard output"):
+            if bom:
+                wrapper.write("\ufeff")
+            yield wrapper
+            wrapper.flush()
     finally:
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, OSError):
             wrapper.detach()
 
 

@@ -1317,7 +1317,7 @@ class Index:
             # A few documents need a few thousand words analysed: looking them up in the word
             # store costs less than loading the word lists (same answers; past its lookup limit
             # the analysis loads the lists after all).
-            analysis.use_word_store(settings.user_cache_dir)
+            analysis.use_word_store(settings.word_store_dir)
         try:
             ix = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
             writer = ix.writer(limitmb=128)

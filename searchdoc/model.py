@@ -130,6 +130,8 @@ class Hit:
     matched_terms: list[str] = field(default_factory=list)
     page_end: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
+    #: The paragraph's footnotes: n, text, and offset (where the marker stood in ``text``).
+    footnotes: list[dict[str, Any]] = field(default_factory=list)
     #: Character spans of the matched words in ``text`` (for renderers; not part of the JSON).
     spans: list[tuple[int, int]] = field(default_factory=list)
 

@@ -146,7 +146,95 @@ def _parse(query_text: str):
         raise QueryError(f"cannot parse query {query_text!r}: {exc.__class__.__name__}") from None
     if _has_error(parsed):
         raise QueryError(f"cannot parse query {query_text!r}: check parentheses, quotes and operators")
+    check_operators(query_text)
+    check_patterns(parsed)
     return parsed
+
+
+# --------------------------------------------------------------------------- syntax that does not close
+
+_BINARY = frozenset({"AND", "OR", "ANDNOT", "ANDMAYBE"})
+_SYNTAX_TOKEN = re.compile(r"[()]|[^\s()]+")
+
+
+def check_operators(query_text: str) -> None:
+    """Refuse an operator with nothing to join and unbalanced parentheses.
+
+    Whoosh reads a dangling ``AND``/``OR``/``NOT`` as the word "and"/"or"/"not", which Dutch
+    text rarely holds, so ``drones NOT`` silently found nothing. The one rule: an operator
+    (upper case) needs a word on each side (``NOT`` only after it), and parentheses must
+    close; anything else is an error. Lower-case and, or, not are ordinary words.
+    """
+    tokens = _SYNTAX_TOKEN.findall(_QUOTED.sub(" w ", query_text))
+    depth = 0
+    for token in tokens:
+        depth += (token == "(") - (token == ")")
+        if depth < 0:
+            raise QueryError("a ')' in the query has no '(' before it; remove it or add the '('")
+    if depth:
+        raise QueryError("a '(' in the query is not closed; add the ')'")
+    for i, token in enumerate(tokens):
+        if token not in _BINARY and token != "NOT":
+            continue
+        before = tokens[i - 1] if i else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token in _BINARY and (before is None or before == "(" or before in _BINARY or before == "NOT"):
+            raise QueryError(f"the operator {token} in the query has no word before it; "
+                             f"write it in lower case to search for the word")
+        if after is None or after == ")" or after in _BINARY:
+            raise QueryError(f"the operator {token} in the query has no word after it; "
+                             f"write it in lower case to search for the word")
+
+
+# --------------------------------------------------------------------------- the expansion budget
+
+#: Letters (besides * and ?) a pattern that starts with a wildcard must hold: such a pattern is
+#: matched against every word of the index.
+MIN_LEADING_WILDCARD_LETTERS = 3
+#: Most index words the wildcards, prefixes and ranges of one query may stand for together.
+MAX_EXPANSIONS = 1000
+
+
+def _patterns(q) -> list:
+    """The leaves of ``q`` that stand for many index words (prefix*, wild*cards, [a TO b])."""
+    if isinstance(q, wq.MultiTerm):
+        return [q]
+    if q.is_leaf():
+        return []
+    return [leaf for child in q.children() for leaf in _patterns(child)]
+
+
+def check_patterns(parsed) -> None:
+    """Refuse a pattern that must be matched against every word and holds too few letters."""
+    for q in _patterns(parsed):
+        if isinstance(q, wq.Wildcard) and q.text[:1] in "*?":
+            letters = sum(ch.isalnum() for ch in q.text)
+            if letters < MIN_LEADING_WILDCARD_LETTERS:
+                raise QueryError(
+                    f"the pattern {q.text!r} starts with a wildcard and has fewer than "
+                    f"{MIN_LEADING_WILDCARD_LETTERS} letters; give more letters"
+                )
+
+
+def expansion_count(rewritten, reader, limit: int | None = None) -> int:
+    """How many index words the patterns of the rewritten query stand for (counting stops just
+    past ``limit``); raises QueryError past ``limit``. Counts, not time, keep it deterministic."""
+    import itertools
+
+    limit = MAX_EXPANSIONS if limit is None else limit
+    seen: set[tuple[str, bytes]] = set()
+    for q in _patterns(rewritten):
+        if q.fieldname not in reader.schema:
+            continue
+        for term in itertools.islice(q.expanded_terms(reader), limit + 1 - len(seen)):
+            seen.add(term)
+        if len(seen) > limit:
+            shown = getattr(q, "text", None) or f"[{q.start} TO {q.end}]"
+            raise QueryError(
+                f"the query's patterns (such as {shown!r}) stand for more than {limit:,} words of the index; "
+                "give more letters or fewer patterns"
+            )
+    return len(seen)
 
 
 def _has_error(q) -> bool:
@@ -173,6 +261,7 @@ def build_query(query_text: str, synonyms: Synonyms | None = None, reader=None):
     if boosters:
         rewritten = wq.AndMaybe(rewritten, boosters[0] if len(boosters) == 1 else wq.Or(boosters))
     if reader is not None:
+        expansion_count(rewritten, reader)
         rewritten = prune(rewritten, reader)
         if rewritten is None:
             return wq.NullQuery

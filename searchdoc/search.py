@@ -156,6 +156,8 @@ def make_hit(document: Document, paragraph: Paragraph, score: float, matched: di
         before=before,
         after=after,
         citations=[{"id": c.id, "raw": c.raw, "footnote": c.footnote} for c in paragraph.citations],
+        footnotes=[{"n": f.n, "text": f.text, "offset": f.offset} for f in document.footnotes
+                   if f.n in paragraph.footnotes],
         spans=spans,
     )
 

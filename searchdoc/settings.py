@@ -114,6 +114,11 @@ def user_cache_dir() -> Path:
     return user_cache_path("searchdoc", appauthor=False)
 
 
+def word_store_dir() -> Path:
+    """Where the word store of the analysis is kept (see :mod:`searchdoc.wordstore`)."""
+    return user_cache_dir()
+
+
 def bundled_data_dir() -> Path:
     """Package data: the bundled letter, its metadata, the taxonomy and the synonym lists."""
     return Path(__file__).resolve().parent / "data"

@@ -15,9 +15,17 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = settings.bundled_data_dir() / f"{settings.LETTER_ID}.txt"
 
 
+@pytest.fixture(scope="session")
+def shared_word_store(tmp_path_factory):
+    """One word store folder for the session: the CLI writes the store after a build, which
+    takes seconds, and its content depends only on the analysis code and the word lists."""
+    return tmp_path_factory.mktemp("word-store")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory, monkeypatch):
+def isolated_env(tmp_path_factory, monkeypatch, shared_word_store):
     """No test sees the user's corpus, proxies or configuration, or waits on politeness delays."""
+    monkeypatch.setattr(settings, "word_store_dir", lambda: shared_word_store)
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         if name.startswith("SEARCHDOC_") or name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):

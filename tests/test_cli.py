@@ -32,14 +32,14 @@ def test_search_text_output(letter_env):
     result = run("search", "wapenbeheersingsconferentie", "--context", "1")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "1 paragraph match 'wapenbeheersingsconferentie'."
+    assert lines[0] == "1 paragraph matches 'wapenbeheersingsconferentie'."
     assert lines[1].startswith("themes: ")
     assert lines[3] == "[1] Kamerstuk 33 694, nr. 45, par. 3, p. 1-2"
     assert lines[4].startswith("    Kamerstukken II 2018/19, 33 694, nr. 45, p. 1-2 · themes: ")
-    assert lines[5].startswith("    ¶2 Technologische ontwikkelingen geven een nieuwe dimensie")
-    assert lines[6].startswith("    ¶3 Ook heeft het kabinet met grote belangstelling")
+    assert lines[5].startswith("  - ¶2 Technologische ontwikkelingen geven een nieuwe dimensie")
+    assert lines[6].startswith("  : ¶3 Ook heeft het kabinet met grote belangstelling")
     assert "Op 15 maart jl. heb ik deelgenomen aan een wapenbeheersingsconferentie in Berlijn" in lines[6]
-    assert lines[7].startswith("    ¶4 De Secretaris-Generaal")
+    assert lines[7].startswith("  - ¶4 De Secretaris-Generaal")
     assert len(lines) == 8
     assert "\x1b[" not in result.stdout
 
@@ -161,7 +161,7 @@ def test_ingest_refuses_bad_files_and_changes_nothing(letter_env, tmp_path):
 
 def test_index_command(letter_env):
     first = run("index")
-    assert first.exit_code == 0 and first.stdout == "index is up to date (1 documents)\n"
+    assert first.exit_code == 0 and first.stdout == "index is up to date (1 document)\n"
     rebuilt = run("index", "--rebuild")
     assert rebuilt.exit_code == 0
     assert rebuilt.stdout.startswith("index rebuilt: 1 added, 0 updated, 0 removed, 30 paragraphs")

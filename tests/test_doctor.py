@@ -99,7 +99,7 @@ def test_damaged_json_without_raw_file_remains_a_problem(letter_env):
     assert result.exit_code == 1
     assert "PROBLEM    damaged-json" in result.stdout and "ingest or crawl it again" in result.stdout
     assert "PROBLEM    index-not-updated" in result.stdout
-    assert "2 problem(s) remain" in result.stdout.splitlines()[-1]
+    assert "2 problems remain" in result.stdout.splitlines()[-1]
 
 
 def test_damaged_json_with_a_raw_file_that_does_not_match_it_is_not_guessed(letter_env):

@@ -19,6 +19,7 @@ from searchdoc import export
 from searchdoc.errors import InvalidIdentifierError, QueryError, UnknownDocumentError, UsageError
 from searchdoc.model import Document, Hit, Paragraph
 from searchdoc.search import hit_to_dict, search, stream_hits
+from searchdoc.themes import load_taxonomy
 
 LETTER = "kst-33694-45"
 LETTER_CITATION = "Kamerstukken II 2018/19, 33 694, nr. 45"
@@ -305,7 +306,9 @@ def test_ris_reads_back_with_rispy(drones):
     assert (record["date"], record["year"]) == ("2019/05/13/", "2019")
     assert record["publisher"] == "Tweede Kamer der Staten-Generaal"
     assert record["urls"] == [f"https://zoek.officielebekendmakingen.nl/{LETTER}.html"]
-    assert set(record["keywords"]) == {t for h in hits for t in h.themes}
+    labels = {t.id: t.label_nl for t in load_taxonomy()}
+    assert set(record["keywords"]) == {labels[t] for h in hits for t in h.themes}
+    assert "Drones en onbemande systemen" in record["keywords"]
     assert record["notes"] == [f"{h.citation} (par. {h.paragraph}): {h.text}" for h in hits]
 
 

@@ -129,7 +129,6 @@ def test_unknown_format_exits_2(letter_env):
 
 
 def test_format_needed_when_the_name_does_not_tell(letter_env, outdir):
-    one_error_line(run("export", "drones"), 2, "give --format")
     one_error_line(run("export", "drones", "-o", str(outdir / "x.txt")), 2, "give --format")
     assert os.listdir(outdir) == []
 
