@@ -237,8 +237,7 @@ def render_result(result: SearchResult, style: Style) -> str:
         message = f"No paragraphs match {clean(result.query)!r}."
         if result.suggestion:
             message += f" Did you mean: {clean(result.suggestion)}?"
-        return "
-".join(blocks + [message])
+        return "\n".join(blocks + [message])
     if result.total:
         verb = "matches" if result.total == 1 else "match"
         header = f"{plural(result.total, 'paragraph')} {verb} {clean(searched)!r}"
