@@ -165,18 +165,17 @@ def search(app: AppContext, query, limit, context, doc_ids, themes, fmt):
       searchdoc search drones --theme drones --format json
       searchdoc search 'cyber* NOT spionage' --doc kst-33694-45
     """
-    from searchdoc import search as searching
+    from searchdoc import answers
 
     text = " ".join(query)
     corpus = app.corpus()
     index = app.index(corpus)
-    result = searching.search(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
     if fmt == "json":
-        emit_json(searching.result_to_dict(result))
+        emit_json(answers.search_answer(index, corpus, text, limit, context, doc_ids, themes))
     else:
         from searchdoc.render import render_result
 
-        click.echo(render_result(result, app.style()))
+        click.echo(render_result(answers.search(index, corpus, text, limit, context, doc_ids, themes), app.style()))
 
 
 @cli.command()
@@ -192,20 +191,15 @@ def show(app: AppContext, doc_id, paragraph, fmt):
       searchdoc show kst-33694-45
       searchdoc show kst-33694-45 --paragraph 13 --format json
     """
-    from searchdoc import documents
-    from searchdoc.errors import UsageError
+    from searchdoc import answers
 
     corpus = app.corpus()
-    view = documents.document_view(corpus, doc_id, app.settings)
-    if paragraph is not None and paragraph > len(view.document.paragraphs):
-        raise UsageError(
-            f"{doc_id} has {len(view.document.paragraphs)} paragraphs; --paragraph {paragraph} is out of range"
-        )
     if fmt == "json":
-        emit_json(documents.view_to_dict(view, paragraph))
+        emit_json(answers.document_answer(corpus, doc_id, app.settings, paragraph))
     else:
         from searchdoc.render import render_document
 
+        view = answers.document(corpus, doc_id, app.settings, paragraph)
         paragraphs = [view.document.paragraph(paragraph)] if paragraph else view.document.paragraphs
         click.echo(render_document(view.document, view.label, paragraphs, view.themes, app.style(), view.url))
 
@@ -316,15 +310,17 @@ def cite(app: AppContext, ref, fmt):
     from searchdoc import citegraph
 
     corpus = app.corpus()
+    if fmt == "json":
+        from searchdoc import answers
+
+        emit_json(answers.cite_answer(ref, corpus, app.index(corpus)))
+        return
     info = citegraph.lookup(ref, corpus, app.index(corpus))
     if fmt in ("ris", "csl-json"):
         from searchdoc import export
 
         document = corpus.load(info.id) if info.in_corpus else None
         click.echo(export.reference_record(info.id, document=document, fmt=fmt), nl=False)
-        return
-    if fmt == "json":
-        emit_json(info.to_dict())
         return
     style = app.style()
     click.echo(style.bold(info.label) + f"  [{info.id}, {info.kind}]")
@@ -395,14 +391,16 @@ def themes(ctx, doc_id, fmt):
     """
     if ctx.invoked_subcommand is not None:
         return
-    from searchdoc import documents
-
     app: AppContext = ctx.obj
     corpus = app.corpus()
-    rows = documents.theme_summary(app.index(corpus), corpus, doc_id)
     if fmt == "json":
-        emit_json([{"id": r["id"], "label": r["label"], "count": r["count"]} for r in rows])
+        from searchdoc import answers
+
+        emit_json(answers.themes_answer(app.index(corpus), corpus, doc_id))
         return
+    from searchdoc import documents
+
+    rows = documents.theme_summary(app.index(corpus), corpus, doc_id)
     for row in rows:
         click.echo(f"{row['id']:<22} {row['count']:>6}  {row['label']} ({row['label_en']})")
 
@@ -511,28 +509,21 @@ def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes,
       searchdoc export cyber* --theme cyber --format jsonl --max-chars 300
       searchdoc export drones --format ris -o drones.ris
     """
+    from searchdoc import answers
     from searchdoc import export as exporting
-    from searchdoc import search as searching
-    from searchdoc.errors import UsageError
     from searchdoc.progress import progress_bar
 
     fmt = fmt or exporting.format_for_path(output)
-    if excel and fmt != "csv":
-        raise UsageError("--excel only applies to --format csv")
-    text = " ".join(query)
     corpus = app.corpus()
-    index = app.index(corpus)
-    hits = searching.stream_hits(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
-    info = exporting.ExportInfo(query=text, corpus=str(corpus.root), total=hits.total, doc_ids=list(doc_ids),
-                                themes=list(themes))
+    prepared = answers.export(app.index(corpus), corpus, " ".join(query), fmt, limit=limit, context=context,
+                              doc_ids=doc_ids, themes=themes, max_chars=max_chars, excel=excel)
     to_stdout = output == "-"
     if to_stdout:
         target = exporting.stream_output(sys.stdout, bom=excel)
     else:
         target = exporting.atomic_output(output, bom=excel)
-    with target as stream, progress_bar(total=hits.total, desc="exporting", unit="hit") as advance:
-        exporter = exporting.make_exporter(fmt, stream, info, max_chars=max_chars, corpus=corpus)
-        count = exporting.export_hits(hits, exporter, progress=advance)
+    with target as stream, progress_bar(total=prepared.total, desc="exporting", unit="hit") as advance:
+        count = prepared.write(stream, progress=advance)
     if not to_stdout:
         status(f"exported {count} hit{'s' if count != 1 else ''} to {output}")
 
