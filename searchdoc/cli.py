@@ -557,6 +557,30 @@ def doctor(ctx, repair, fmt):
         ctx.exit(1)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback makes the corpus readable from the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the search page in the default web browser.")
+@click.pass_obj
+def serve(app: AppContext, host, port, open_browser):
+    """Serve a read-only web interface and JSON API over the corpus until Ctrl-C.
+
+    Pages: search with facets and exports, documents with citation links both ways, a citation
+    graph, citation lookup. The API (/api/search, /api/documents/ID, /api/cite, /api/export,
+    /api/themes; described at /openapi.json) returns the JSON of the commands' --format json.
+
+    \b
+    Examples:
+      searchdoc serve
+      searchdoc serve --port 8080 --open
+    """
+    from searchdoc.web.server import serve as serving
+
+    serving(app.settings, host, port, open_browser, status=status)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=argv, prog_name="searchdoc")

@@ -129,3 +129,27 @@ def theme_evidence(corpus: Corpus, doc_id: str, paragraph_number: int, config=No
             for e in evidence
         ],
     }
+
+
+def catalogue(corpus: Corpus) -> list[dict]:
+    """Every document's metadata (id, label, title, date, kind, dossiers), read straight from its
+    JSON so that listing a large corpus does not keep its paragraphs in memory."""
+    import json
+
+    from searchdoc.search import _label
+
+    rows = []
+    for doc_id in corpus.ids():
+        try:
+            data = json.loads(corpus.json_path(doc_id).read_bytes())
+        except (OSError, ValueError):
+            continue
+        rows.append({
+            "id": doc_id,
+            "label": _label(doc_id, data.get("title")),
+            "title": data.get("title") or "",
+            "date": data.get("date"),
+            "kind": data.get("kind") or "",
+            "dossier": list(data.get("dossier") or []),
+        })
+    return rows

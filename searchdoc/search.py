@@ -179,6 +179,29 @@ def search(index, corpus: Corpus, query: str, limit: int | None = 10, context: i
     return result
 
 
+def facet_counts(index, query: str, doc_ids: Iterable[str] = (), themes: Iterable[str] = (),
+                 scan: int = 1000) -> dict:
+    """Matching paragraphs per document and per year among the best ``scan`` hits.
+
+    The theme facets of :func:`search` count every match; these come from the stored fields of
+    the top hits only, so they stay cheap on any corpus. ``scanned`` says how many were counted.
+    """
+    raw = index.run_query(query, doc_ids=list(doc_ids), themes=[t.lower() for t in themes], limit=scan)
+    documents: dict[str, int] = {}
+    years: dict[str, int] = {}
+    for item in raw.hits:
+        documents[item.fields["doc_id"]] = documents.get(item.fields["doc_id"], 0) + 1
+        year = (item.fields.get("date") or "")[:4]
+        if year.isdigit():
+            years[year] = years.get(year, 0) + 1
+    return {
+        "documents": dict(sorted(documents.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "years": dict(sorted(years.items(), reverse=True)),
+        "scanned": len(raw.hits),
+        "total": raw.total,
+    }
+
+
 def _hits(corpus: Corpus, raw, context: int) -> Iterator[Hit]:
     for item in raw.hits:
         document = corpus.load(item.fields["doc_id"])
