@@ -11,7 +11,7 @@ import pytest
 from searchdoc import bench
 from searchdoc.corpus import Corpus
 
-HEAVY = ("whoosh", "requests", "lxml", "bs4", "wordfreq")
+HEAVY = ("whoosh", "requests", "lxml", "bs4", "wordfreq", "starlette", "uvicorn", "jinja2", "anyio")
 
 
 def test_generated_corpus_is_deterministic_and_realistic(tmp_path):

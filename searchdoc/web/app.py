@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from searchdoc import __version__, answers
 from searchdoc import settings as defaults
-from searchdoc.errors import InvalidIdentifierError, SearchdocError, UnknownDocumentError, UsageError
+from searchdoc.errors import SearchdocError, UnknownDocumentError, UsageError
 from searchdoc.web import pages
 from searchdoc.web.library import Library
 
@@ -59,6 +59,10 @@ EXPORT_TYPES = {
 
 class BadRequest(UsageError):
     """A request parameter out of its bounds (a 400, like every UsageError)."""
+
+
+class DocumentNotFound(UnknownDocumentError):
+    """A document id in a URL that is not (validly) in the corpus: a 404."""
 
 
 class SecurityHeaders:
@@ -135,6 +139,9 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
     def theme_rows(index, corpus) -> list[dict]:
         return answers.themes_answer(index, corpus)
 
+    def theme_labels(index) -> dict[str, str]:
+        return {theme.id: theme.label_nl for theme in index.tagger().taxonomy}
+
     # ---- pages
 
     def home(request: Request) -> Response:
@@ -158,7 +165,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
         wanted = restrict_documents(catalogue, doc_ids, dossier, year)
         size = defaults.WEB_PAGE_SIZE
         with library.reading() as (corpus, index):
-            all_themes = {row["id"]: row["label"] for row in theme_rows(index, corpus)}
+            all_themes = theme_labels(index)
             if wanted == []:
                 result, facets = None, {"documents": {}, "years": {}, "scanned": 0, "total": 0}
                 total, hits = 0, []
@@ -195,8 +202,9 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
                     cites.append({"id": row["id"], "label": pages_label(row["id"]), "href": href, "title": title,
                                   "external": external, "paragraph": row["paragraph"]})
             cited_by = citegraph.lookup(doc_id, corpus, index).cited_by
+            labels = theme_labels(index)
         return render("document.html", title=view.label, view=view, document=document, paragraphs=paragraphs,
-                      cites=cites, cited_by=cited_by)
+                      cites=cites, cited_by=cited_by, theme_labels=labels)
 
     def graph_page(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]
@@ -304,7 +312,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
                       status=status, message=message)
 
     def on_searchdoc_error(request: Request, exc: SearchdocError) -> Response:
-        if isinstance(exc, UnknownDocumentError | InvalidIdentifierError) and "doc_id" in request.path_params:
+        if isinstance(exc, DocumentNotFound):
             return error_response(request, 404, one_line(exc))
         return error_response(request, 400 if isinstance(exc, UsageError) else 500, one_line(exc))
 
@@ -353,7 +361,7 @@ def require_document(corpus, doc_id: str) -> None:
     """A 404 unless ``doc_id`` is a valid id of a document in the corpus: the only way a URL
     reaches a file."""
     if not corpus.has(doc_id):
-        raise UnknownDocumentError(f"{doc_id[:80]!r} is not in the corpus (list documents with 'searchdoc list')")
+        raise DocumentNotFound(f"{doc_id[:80]!r} is not in the corpus (list documents with 'searchdoc list')")
 
 
 def pages_label(doc_id: str) -> str:

@@ -142,7 +142,7 @@ def query_url(path: str, params: dict, **changes) -> str:
 
 # --------------------------------------------------------------------------- citation graph
 
-NODE_WIDTH, NODE_HEIGHT, COLUMN_GAP, ROW_GAP, MARGIN = 200, 40, 70, 14, 10
+NODE_WIDTH, NODE_HEIGHT, COLUMN_GAP, ROW_GAP, MARGIN = 260, 40, 70, 14, 10
 
 
 def graph_layout(graph: dict) -> dict:
@@ -162,16 +162,22 @@ def graph_layout(graph: dict) -> dict:
         for row, node in enumerate(nodes):
             y = top + row * (NODE_HEIGHT + ROW_GAP)
             placed[node["id"]] = {**node, "x": x, "y": round(y, 1), "href": _node_href(node),
-                                  "short": _shorten(node["label"], 30),
+                                  "short": _shorten(node["label"], 38),
                                   "sub": " · ".join(p for p in (node["kind"], node["date"]) if p)}
     edges = []
     for edge in graph["edges"]:
         source, target = placed[edge["source"]], placed[edge["target"]]
-        forward = source["x"] <= target["x"]
-        x1 = source["x"] + (NODE_WIDTH if forward else 0)
-        x2 = target["x"] + (0 if forward else NODE_WIDTH)
-        edges.append({"x1": x1, "y1": source["y"] + NODE_HEIGHT / 2, "x2": x2, "y2": target["y"] + NODE_HEIGHT / 2,
-                      "source": source["label"], "target": target["label"]})
+        y1, y2 = source["y"] + NODE_HEIGHT / 2, target["y"] + NODE_HEIGHT / 2
+        if source["x"] == target["x"]:
+            # Within one column: a curve out to the right and back, clear of the other nodes.
+            x = source["x"] + NODE_WIDTH
+            path = f"M {x} {y1} C {x + 45} {y1}, {x + 45} {y2}, {x} {y2}"
+        else:
+            forward = source["x"] < target["x"]
+            x1 = source["x"] + (NODE_WIDTH if forward else 0)
+            x2 = target["x"] + (0 if forward else NODE_WIDTH)
+            path = f"M {x1} {y1} L {x2} {y2}"
+        edges.append({"path": path, "source": source["label"], "target": target["label"]})
     width = (2 * depth + 1) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP + 2 * MARGIN
     return {"width": width, "height": height, "nodes": list(placed.values()), "edges": edges,
             "node_width": NODE_WIDTH, "node_height": NODE_HEIGHT}
