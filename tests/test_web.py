@@ -373,8 +373,61 @@ def test_serve_warns_when_reachable_from_the_network(web_corpus, monkeypatch):
     assert lines[0].startswith("warning: --host 0.0.0.0 makes searchdoc reachable from the network")
     lines.clear()
     server.serve(config, "127.0.0.1", 0, status=lines.append)
-    assert len(lines) == 1 and lines[0].startswith("searchdoc: serving") and "http://127.0.0.1:" in lines[0]
+    assert lines[0].startswith("searchdoc: serving") and "http://127.0.0.1:" in lines[0]
+    assert lines[1:] == ["searchdoc: stopped"]
     assert len(started) == 2
+
+
+def test_ctrl_c_stops_the_server_cleanly(web_corpus, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SEARCHDOC_")}, "HOME": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "searchdoc", "--corpus", str(web_corpus[0]), "--index",
+                                str(web_corpus[1]), "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert stderr.splitlines()[0] == f"searchdoc: serving {web_corpus[0]} at http://127.0.0.1:{port}/ (read-only; " \
+                                     "Ctrl-C to stop)"
+    assert stderr.splitlines()[-1] == "searchdoc: stopped" and "Traceback" not in stderr
+
+
+def test_every_template_and_asset_is_package_data():
+    """A non-editable install must carry what the pages use (pyproject's package-data globs)."""
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "searchdoc.web"]
+    web = root / "searchdoc" / "web"
+    files = [p.relative_to(web).as_posix() for folder in ("templates", "static") for p in (web / folder).iterdir()]
+    assert files and all(any(fnmatch(name, pattern) for pattern in patterns) for name in files)
 
 
 @pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("localhost", True), ("::1", True),

@@ -68,9 +68,12 @@ def serve(config, host: str, port: int, open_browser: bool = False, status: Call
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down gracefully and passes Ctrl-C on: the way to stop, not a failure
     finally:
         sock.close()
         library.close()
+    status("searchdoc: stopped")
 
 
 def _open_when_started(server, url: str) -> None:
