@@ -110,7 +110,7 @@ def test_facet_links_filter(client):
     assert link, "no theme facet link for ai"
     filtered = client.get(link.group(1).replace("&amp;", "&"))
     api = client.get("/api/search", params={"q": "autonome wapensystemen", "theme": "ai"}).json()
-    assert f"{api['total']} paragraph" in filtered.text and "theme Kunstmatige intelligentie ×" in filtered.text
+    assert f"{api['total']} paragraph" in filtered.text and "theme Kunstmatige intelligentie <span aria-hidden" in filtered.text
 
 
 def test_dossier_and_year_filters(client):
@@ -126,6 +126,12 @@ def test_pagination(client):
     second = client.get("/search", params={"q": "de", "page": 2}).text
     assert 'id="hit-11"' in second and 'id="hit-1"' not in second
     assert client.get("/search", params={"q": "de", "page": 100000}).status_code == 400
+
+
+def test_did_you_mean_links_to_the_respelled_query(client):
+    suggestion = client.get("/api/search", params={"q": "wapensystemn"}).json()["suggestion"]
+    page = client.get("/search", params={"q": "wapensystemn"}).text
+    assert f'Did you mean <a href="/search?q={suggestion}">{suggestion}</a>?' in page
 
 
 def test_empty_search_goes_home(client):

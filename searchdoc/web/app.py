@@ -176,8 +176,9 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
                                         themes=themes)
                 facets = searching.facet_counts(index, query, wanted or (), themes, defaults.WEB_FACET_SCAN)
                 total = result.total
+                first = (page - 1) * size
                 hits = [pages.hit_view(rank, hit, corpus.load(hit.doc_id), corpus.has)
-                        for rank, hit in enumerate(result.hits, 1)][(page - 1) * size:]
+                        for rank, hit in enumerate(result.hits[first:], first + 1)]
             labels = {d: pages_label(d) for d in facets["documents"]}
         last_page = max(1, min(-(-total // size), defaults.WEB_MAX_DEPTH // size))
         return render("search.html", title=f"{query} – search", query=query, params=params, hits=hits, total=total,

@@ -8,6 +8,7 @@ wrap in ``<mark>`` and ``<a>``, so a document cannot smuggle markup into a page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from urllib.parse import quote, urlencode
 
 from searchdoc.model import Citation, Document, Paragraph
@@ -61,7 +62,7 @@ def pieces(text: str, marks: list[tuple[int, int]] = (), links: list[Link] = ())
     bounds = sorted({0, len(text), *(b for s, e in marks for b in (s, e) if 0 <= b <= len(text)),
                      *(b for link in links for b in (link.start, link.end))})
     groups: list[Group] = []
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in pairwise(bounds):
         if start == end:
             continue
         marked = any(s <= start and end <= e for s, e in marks)
@@ -220,7 +221,7 @@ def timeline(graph: dict) -> dict:
             return round(20 + inner * (day - low) / span, 1)
 
         ticks = [{"x": x_of(date(year, 1, 1).toordinal()), "year": year} for year in range(first_year, last_year + 1)]
-        for row, (node, day) in enumerate(zip(dated, days)):
+        for row, (node, day) in enumerate(zip(dated, days, strict=True)):
             points.append({**node, "x": x_of(day), "y": 20 + (row % 3) * 12, "href": _node_href(node)})
     else:
         ticks = []
