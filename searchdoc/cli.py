@@ -563,8 +563,10 @@ def doctor(ctx, repair, fmt):
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the search page in the default web browser.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True,
+              help="Server processes; more answer more concurrent readers (about one per CPU core).")
 @click.pass_obj
-def serve(app: AppContext, host, port, open_browser):
+def serve(app: AppContext, host, port, open_browser, workers):
     """Serve a read-only web interface and JSON API over the corpus until Ctrl-C.
 
     Pages: search with facets and exports, documents with citation links both ways, a citation
@@ -575,10 +577,11 @@ def serve(app: AppContext, host, port, open_browser):
     Examples:
       searchdoc serve
       searchdoc serve --port 8080 --open
+      searchdoc serve --workers 2
     """
     from searchdoc.web.server import serve as serving
 
-    serving(app.settings, host, port, open_browser, status=status)
+    serving(app.settings, host, port, open_browser, status=status, workers=workers)
 
 
 def main(argv: list[str] | None = None) -> None:

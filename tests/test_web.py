@@ -110,7 +110,8 @@ def test_facet_links_filter(client):
     assert link, "no theme facet link for ai"
     filtered = client.get(link.group(1).replace("&amp;", "&"))
     api = client.get("/api/search", params={"q": "autonome wapensystemen", "theme": "ai"}).json()
-    assert f"{api['total']} paragraph" in filtered.text and "theme Kunstmatige intelligentie <span aria-hidden" in filtered.text
+    assert f"{api['total']} paragraph" in filtered.text
+    assert "theme Kunstmatige intelligentie <span aria-hidden" in filtered.text
 
 
 def test_dossier_and_year_filters(client):
@@ -307,7 +308,10 @@ def test_pages_have_no_inline_script_style_or_remote_asset(client, path):
 
 def test_other_host_names_are_refused(client):
     assert client.get("/", headers={"host": "attacker.example"}).status_code == 400
-    assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
+    refused = client.get("/api/themes", headers={"host": "attacker.example:8000"})
+    assert refused.status_code == 400 and "not to host 'attacker.example:8000'" in refused.json()["error"]
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        assert client.get("/", headers={"host": host}).status_code == 200
 
 
 HOSTILE = ('<script>alert("x")</script> Kwaadaardige tekst over drones met "><img src=x onerror=alert(1)> '
@@ -384,7 +388,9 @@ def test_serve_warns_when_reachable_from_the_network(web_corpus, monkeypatch):
     assert len(started) == 2
 
 
-def test_ctrl_c_stops_the_server_cleanly(web_corpus, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serves_then_ctrl_c_stops_the_server_cleanly(web_corpus, tmp_path, workers):
+    import http.client
     import os
     import signal
     import subprocess
@@ -396,7 +402,7 @@ def test_ctrl_c_stops_the_server_cleanly(web_corpus, tmp_path):
         port = probe.getsockname()[1]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SEARCHDOC_")}, "HOME": str(tmp_path)}
     process = subprocess.Popen([sys.executable, "-m", "searchdoc", "--corpus", str(web_corpus[0]), "--index",
-                                str(web_corpus[1]), "serve", "--port", str(port)], env=env,
+                                str(web_corpus[1]), "serve", "--port", str(port), "--workers", str(workers)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -406,6 +412,13 @@ def test_ctrl_c_stops_the_server_cleanly(web_corpus, tmp_path):
                     break
             except OSError:
                 time.sleep(0.05)
+        answers = []
+        for host in ["127.0.0.1"] * 4 + ["attacker.example"]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/api/search?q=drones&limit=1", headers={"Host": host})
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read()).get("total")))
+            connection.close()
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     finally:
@@ -413,8 +426,10 @@ def test_ctrl_c_stops_the_server_cleanly(web_corpus, tmp_path):
             process.kill()
             process.wait()
     assert process.returncode == 0, stderr
-    assert stderr.splitlines()[0] == f"searchdoc: serving {web_corpus[0]} at http://127.0.0.1:{port}/ (read-only; " \
-                                     "Ctrl-C to stop)"
+    assert answers[:4] == [(200, answers[0][1])] * 4 and answers[0][1] > 0 and answers[4][0] == 400
+    shown = ", 2 worker processes" if workers == 2 else ""
+    assert stderr.splitlines()[0] == (f"searchdoc: serving {web_corpus[0]} at http://127.0.0.1:{port}/ (read-only"
+                                      f"{shown}; Ctrl-C to stop)")
     assert stderr.splitlines()[-1] == "searchdoc: stopped" and "Traceback" not in stderr
 
 

@@ -18,7 +18,6 @@ from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -84,6 +83,31 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HostCheck:
+    """Answers only requests addressed to one of ``allowed_hosts`` (a guard against DNS rebinding,
+    where a web page elsewhere makes the browser send its requests to this server)."""
+
+    def __init__(self, app, allowed_hosts):
+        self.app = app
+        self.allowed = {host.lower() for host in allowed_hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            from starlette.datastructures import Headers
+
+            host = Headers(scope=scope).get("host", "").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.allowed:
+                message = f"searchdoc answers only to {', '.join(sorted(self.allowed))}, not to host {host[:100]!r}"
+                if scope["path"].startswith("/api/"):
+                    response = JSONResponse({"error": message}, status_code=400)
+                else:
+                    response = Response(message + "\n", status_code=400, media_type="text/plain")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def one_line(exc: BaseException) -> str:
@@ -342,7 +366,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
     ]
     middleware = [Middleware(SecurityHeaders)]
     if allowed_hosts is not None:
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+        middleware.append(Middleware(HostCheck, allowed_hosts=allowed_hosts))
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={SearchdocError: on_searchdoc_error, HTTPException: on_http_error,
                                         Exception: on_error})

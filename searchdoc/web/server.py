@@ -1,14 +1,24 @@
-"""``searchdoc serve``: bind the address, then run the app under uvicorn until Ctrl-C."""
+"""``searchdoc serve``: bind the address, then run the app under uvicorn until Ctrl-C.
+
+With ``workers`` above 1, uvicorn's supervisor starts that many processes on the one socket; each
+builds its app from the environment (:func:`app_from_environment`), where the corpus, index and
+allowed host names were put for it.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 import webbrowser
 from collections.abc import Callable
 
+from searchdoc import settings as defaults
 from searchdoc.errors import UsageError
+
+#: Host names a worker process answers to (comma-separated; unset: any).
+ENV_ALLOWED_HOSTS = "SEARCHDOC_WEB_ALLOWED_HOSTS"
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +55,20 @@ def url_of(sock: socket.socket, host: str) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(config, host: str, port: int, open_browser: bool = False, status: Callable[[str], None] = print) -> None:
+def app_from_environment():
+    """The app of one worker process, over the corpus and index named in the environment."""
+    from searchdoc.web.app import create_app
+    from searchdoc.web.library import Library
+
+    config = defaults.resolve()
+    library = Library(config)
+    library.open()
+    hosts = os.environ.get(ENV_ALLOWED_HOSTS)
+    return create_app(config, library, allowed_hosts=hosts.split(",") if hosts else None)
+
+
+def serve(config, host: str, port: int, open_browser: bool = False, status: Callable[[str], None] = print,
+          workers: int = 1) -> None:
     """Serve the corpus of ``config`` on ``host``:``port`` until interrupted."""
     import uvicorn
 
@@ -53,27 +76,57 @@ def serve(config, host: str, port: int, open_browser: bool = False, status: Call
     from searchdoc.web.library import Library
 
     library = Library(config)
-    library.open()
+    library.open()  # the index is brought up to date once, before any worker starts
     loopback = is_loopback(host)
-    app = create_app(config, library, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+    allowed = LOOPBACK_HOSTS if loopback else None
     sock = bind(host, port)
     url = url_of(sock, host)
     if not loopback:
         status(f"warning: --host {host} makes searchdoc reachable from the network: anyone who can reach this "
                "machine can read the corpus")
-    status(f"searchdoc: serving {config.corpus_dir} at {url} (read-only; Ctrl-C to stop)")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                           server_header=False))
-    if open_browser:
-        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    status(f"searchdoc: serving {config.corpus_dir} at {url} (read-only"
+           + (f", {workers} worker processes" if workers > 1 else "") + "; Ctrl-C to stop)")
+    options = {"log_level": "warning", "access_log": False, "lifespan": "off", "server_header": False}
     try:
-        server.run(sockets=[sock])
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            library.close()
+            os.environ[defaults.ENV_CORPUS] = str(config.corpus_dir)
+            os.environ[defaults.ENV_INDEX] = str(config.index_dir)
+            if allowed is not None:
+                os.environ[ENV_ALLOWED_HOSTS] = ",".join(allowed)
+            multi = uvicorn.Config("searchdoc.web.server:app_from_environment", factory=True, workers=workers,
+                                   **options)
+            if open_browser:
+                threading.Thread(target=_open_when_listening, args=(sock, url), daemon=True).start()
+            Multiprocess(multi, sockets=[sock]).run()
+        else:
+            server = uvicorn.Server(uvicorn.Config(create_app(config, library, allowed_hosts=allowed), **options))
+            if open_browser:
+                threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+            server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn has shut down gracefully and passes Ctrl-C on: the way to stop, not a failure
     finally:
         sock.close()
         library.close()
     status("searchdoc: stopped")
+
+
+def _open_when_listening(sock: socket.socket, url: str) -> None:
+    """Open ``url`` once a worker answers on ``sock``'s address."""
+    import time
+
+    host, port = sock.getsockname()[:2]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port), timeout=1):
+                webbrowser.open(url)
+                return
+        except OSError:
+            time.sleep(0.1)
 
 
 def _open_when_started(server, url: str) -> None:
