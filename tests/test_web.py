@@ -451,6 +451,32 @@ def test_every_template_and_asset_is_package_data():
     assert files and all(any(fnmatch(name, pattern) for pattern in patterns) for name in files)
 
 
+def test_open_starts_the_browser_at_the_address_once_serving(web_corpus, monkeypatch):
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    from searchdoc.web import server
+
+    opened: list[str] = []
+    done = threading.Event()
+
+    def fake_open(url):
+        opened.append(url)
+        done.set()
+
+    def fake_run(self, sockets=None):
+        self.started = True
+        assert done.wait(30), "the browser was not opened"
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    lines: list[str] = []
+    server.serve(settings.resolve(*web_corpus), "127.0.0.1", 0, open_browser=True, status=lines.append)
+    assert len(opened) == 1 and opened[0] in lines[0]
+
+
 @pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("localhost", True), ("::1", True),
                                             ("[::1]", True), ("127.0.0.2", True), ("0.0.0.0", False),
                                             ("192.168.1.5", False), ("::", False), ("example.org", False)])

@@ -28,9 +28,12 @@ class Library:
         self._catalogue: tuple[dict, list[dict]] | None = None
 
     def open(self) -> None:
-        """Open the corpus and bring the index up to date now (the server does it before listening)."""
+        """Open the corpus, bring the index up to date and load the word lists now, before the
+        server listens, so that the first reader does not wait for them."""
+        from searchdoc import analysis
+
         with self.reading():
-            pass
+            analysis.analyze("wapensystemen")
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[tuple[object, object]]:
