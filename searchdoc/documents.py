@@ -138,7 +138,7 @@ def catalogue(corpus: Corpus) -> list[dict]:
 
     from searchdoc.search import _label
 
-    rows = []
+    rows: list[dict] = []
     for doc_id in corpus.ids():
         try:
             data = json.loads(corpus.json_path(doc_id).read_bytes())

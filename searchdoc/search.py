@@ -36,6 +36,11 @@ def _label(doc_id: str, title: str | None) -> str:
         return title or doc_id
 
 
+def id_label(doc_id: str) -> str:
+    """The label of a document known only by its id (for links to cited documents)."""
+    return _label(doc_id, None)
+
+
 def pinpoint_citation(document: Document, paragraph: Paragraph | None) -> str:
     """Leidraad-style citation of a paragraph, with its page(s) when known."""
     page = paragraph.page if paragraph else None

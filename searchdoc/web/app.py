@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from searchdoc import __version__, answers
 from searchdoc import settings as defaults
 from searchdoc.errors import SearchdocError, UnknownDocumentError, UsageError
+from searchdoc.search import id_label
 from searchdoc.web import pages
 from searchdoc.web.library import Library
 
@@ -203,7 +204,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
                 first = (page - 1) * size
                 hits = [pages.hit_view(rank, hit, corpus.load(hit.doc_id), corpus.has)
                         for rank, hit in enumerate(result.hits[first:], first + 1)]
-            labels = {d: pages_label(d) for d in facets["documents"]}
+            labels = {d: id_label(d) for d in facets["documents"]}
         last_page = max(1, min(-(-total // size), defaults.WEB_MAX_DEPTH // size))
         return render("search.html", title=f"{query} – search", query=query, params=params, hits=hits, total=total,
                       page=page, last_page=last_page, suggestion=result.suggestion if result else None,
@@ -224,7 +225,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
             for row in citegraph.document_citations(document):
                 if row["id"] not in {c["id"] for c in cites}:
                     href, title, external = pages.citation_link(row["id"], corpus.has)
-                    cites.append({"id": row["id"], "label": pages_label(row["id"]), "href": href, "title": title,
+                    cites.append({"id": row["id"], "label": id_label(row["id"]), "href": href, "title": title,
                                   "external": external, "paragraph": row["paragraph"]})
             cited_by = citegraph.lookup(doc_id, corpus, index).cited_by
             labels = theme_labels(index)
@@ -239,8 +240,8 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
         with library.reading() as (corpus, index):
             require_document(corpus, doc_id)
             graph = citegraph.neighbourhood(corpus, index, doc_id, depth, defaults.WEB_GRAPH_LEVEL_NODES)
-        return render("graph.html", title=f"Citation graph of {pages_label(doc_id)}", doc_id=doc_id,
-                      label=pages_label(doc_id), depth=depth, max_depth=defaults.WEB_MAX_GRAPH_DEPTH,
+        return render("graph.html", title=f"Citation graph of {id_label(doc_id)}", doc_id=doc_id,
+                      label=id_label(doc_id), depth=depth, max_depth=defaults.WEB_MAX_GRAPH_DEPTH,
                       layout=pages.graph_layout(graph), timeline=pages.timeline(graph), graph=graph)
 
     def cite_page(request: Request) -> Response:
@@ -387,12 +388,6 @@ def require_document(corpus, doc_id: str) -> None:
     reaches a file."""
     if not corpus.has(doc_id):
         raise DocumentNotFound(f"{doc_id[:80]!r} is not in the corpus (list documents with 'searchdoc list')")
-
-
-def pages_label(doc_id: str) -> str:
-    from searchdoc.search import _label
-
-    return _label(doc_id, None)
 
 
 def restrict_documents(catalogue, doc_ids: list[str], dossier: str, year: str) -> list[str] | None:
