@@ -121,6 +121,16 @@ def test_dossier_and_year_filters(client):
     assert "0 paragraphs match" in nothing
 
 
+def test_export_keeps_the_dossier_and_year_filters(client):
+    page = client.get("/search", params={"q": "veiligheid", "year": "2018"}).text
+    link = re.search(r'<a download href="([^"]*format=jsonl[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "year=2018" in link
+    rows = [json.loads(line) for line in client.get(link).text.splitlines()]
+    total = int(re.search(r"<h1>(\d+) paragraph", page).group(1))
+    assert len(rows) == total and {row["doc_id"] for row in rows} <= {"kst-33694-12", "ah-tk-20182019-264"}
+    assert client.get("/api/export", params={"q": "veiligheid", "dossier": "99999"}).status_code == 400
+
+
 def test_pagination(client):
     first = client.get("/search", params={"q": "de"}).text
     assert "Page 1 of" in first and 'rel="next"' in first

@@ -297,11 +297,16 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
         raw_chars = request.query_params.get("max_chars")
         max_chars = int_param(request, "max_chars", 0, 20, 10**6) if raw_chars else None
         excel = flag_param(request, "excel")
+        dossier, year = text_param(request, "dossier"), text_param(request, "year")
+        wanted = restrict_documents(library.catalogue() if dossier or year else None, list_param(request, "doc"),
+                                    dossier, year)
+        if wanted == []:
+            raise BadRequest(f"no document matches dossier {dossier!r} and year {year!r}")
         spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")
         try:
             with library.reading() as (corpus, index):
                 prepared = answers.export(index, corpus, query, fmt, limit=limit, context=context,
-                                          doc_ids=list_param(request, "doc"), themes=list_param(request, "theme"),
+                                          doc_ids=wanted or (), themes=list_param(request, "theme"),
                                           max_chars=max_chars, excel=excel)
                 text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
                 if prepared.bom:

@@ -58,6 +58,8 @@ def openapi(version: str) -> dict:
                                                     "maximum": defaults.WEB_MAX_EXPORT}),
                 _param("max_chars", "Keep at most N characters of each paragraph.", {"type": "integer",
                                                                                      "minimum": 20}),
+                _param("dossier", "Only documents of this dossier (as the search page's filter).", {"type": "string"}),
+                _param("year", "Only documents of this year (as the search page's filter).", {"type": "string"}),
                 context, doc, theme], content="text/plain"),
         },
         "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
