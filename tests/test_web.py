@@ -246,6 +246,7 @@ def test_unknown_ids_and_pages_are_404(client, path):
     ("/api/export?q=x&format=md&excel=1", "--excel only applies"),
     ("/api/export?q=x&limit=10001", "limit must be"),
     ("/api/cite", "missing ref"),
+    (f"/api/documents/{LETTER}?paragraph=999", "--paragraph 999 is out of range"),
 ])
 def test_bad_parameters_are_400(client, path, message):
     response = client.get(path)
@@ -269,6 +270,24 @@ def test_an_internal_error_is_one_line_without_a_traceback(web_corpus, monkeypat
         response = test_client.get("/api/search", params={"q": "drones"})
     assert response.status_code == 500
     assert response.json() == {"error": "internal error: RuntimeError (see the server's log)"}
+
+
+def test_documents_added_while_serving_are_found(web_corpus, tmp_path):
+    from searchdoc import pipeline
+    from searchdoc.corpus import Corpus
+    from searchdoc.web.library import Library
+
+    shutil.copytree(web_corpus[0], tmp_path / "corpus")
+    shutil.copytree(web_corpus[1], tmp_path / "index")
+    config = settings.resolve(tmp_path / "corpus", tmp_path / "index")
+    app = create_app(config, Library(config, freshness_interval=0))
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        assert test_client.get("/api/search", params={"q": "zwermrobots"}).json()["total"] == 0
+        source = tmp_path / "kst-99999-2.txt"
+        source.write_text("Een nieuwe brief over zwermrobots.\n", encoding="utf-8")
+        pipeline.ingest_files(Corpus(tmp_path / "corpus"), [source])
+        assert test_client.get("/api/search", params={"q": "zwermrobots"}).json()["total"] == 1
+        assert test_client.get("/doc/kst-99999-2").status_code == 200
 
 
 def test_writes_are_refused(client):
