@@ -6,7 +6,8 @@ generated closed compounds, sections, citation strings and footnotes), stores it
 :meth:`Corpus.save`, then measures, each heavy step in a child process so that its time and
 peak memory are its own: ``searchdoc index --rebuild`` and a plain Whoosh build of the same
 paragraphs; an incremental update (one document changed, one added); warm query latency in a
-long-lived process; a cold ``searchdoc search`` against a minimal Whoosh script; ``searchdoc
+long-lived process; ``/api/search`` of a ``searchdoc serve`` process with one and with 16
+concurrent clients; a cold ``searchdoc search`` against a minimal Whoosh script; ``searchdoc
 --help``; index size; and SQLite FTS5 on the same paragraphs. ``report.json`` and
 ``report.md`` hold the figures, the machine and, per target, whether it was met.
 
@@ -45,6 +46,8 @@ QUERY_P95_TARGET_MS = 50.0
 COLD_SEARCH_RATIO_TARGET = 1.5
 HELP_TARGET_S = 0.2
 MEMORY_TARGET_MB = 1024.0
+WEB_CLIENTS = 16
+WEB_P95_RATIO_TARGET = 3.0
 
 PARAGRAPHS_PER_DOCUMENT = 30
 SEED = 3369445
@@ -630,6 +633,98 @@ def measure_queries(corpus_dir: Path, index_dir: Path, repeats: int, budget_s: f
             "hits": totals}
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, deadline_s: float = 600.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"searchdoc serve exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"searchdoc serve did not listen within {deadline_s:.0f} s")
+
+
+def _search_path(query: str, theme: str | None, context: int) -> str:
+    from urllib.parse import urlencode
+
+    params = [("q", query), ("limit", "10"), ("context", str(context))] + ([("theme", theme)] if theme else [])
+    return "/api/search?" + urlencode(params)
+
+
+def measure_web(corpus_dir: Path, index_dir: Path, rounds: int = 2, clients: int = WEB_CLIENTS,
+                budget_s: float = 120.0, workers: int = 1) -> dict:
+    """``/api/search`` of ``searchdoc serve --workers N`` (default: one process, as the command) on
+    127.0.0.1: the query mix once to warm up,
+    then one client alone, then ``clients`` concurrent clients (one keep-alive connection each)
+    asking the mix ``rounds`` times each, every client starting at a different query; errors are
+    non-200 answers and failed connections. Request loops stop at ``budget_s`` seconds."""
+    import http.client
+
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "searchdoc", "serve", "--port", str(port), "--workers",
+                                str(workers)],
+                               env=_environment(corpus_dir, index_dir), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    paths = [_search_path(query, theme, context) for _, query, theme, context in QUERY_MIX]
+    try:
+        _wait_for_port(port, process)
+        deadline = time.monotonic() + budget_s
+
+        def client(offset: int, passes: int) -> tuple[list[float], int]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            samples, errors = [], 0
+            try:
+                for i in range(passes * len(paths)):
+                    if time.monotonic() > deadline:
+                        break
+                    begin = time.perf_counter()
+                    try:
+                        connection.request("GET", paths[(offset + i) % len(paths)])
+                        response = connection.getresponse()
+                        response.read()
+                        ok = response.status == 200
+                    except (OSError, http.client.HTTPException):
+                        ok = False
+                        connection.close()
+                        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                    samples.append(time.perf_counter() - begin)
+                    errors += not ok
+            finally:
+                connection.close()
+            return samples, errors
+
+        for offset in range(workers):
+            client(offset, 1)
+        single, single_errors = client(0, rounds)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            results = list(pool.map(lambda k: client(k * len(paths) // clients, rounds), range(clients)))
+        elapsed = time.perf_counter() - started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    concurrent = [s for samples, _ in results for s in samples]
+    return {"clients": clients, "workers": workers, "single_client": percentiles(single),
+            "single_client_errors": single_errors, "concurrent": percentiles(concurrent),
+            "errors": sum(e for _, e in results), "requests_per_second": round(len(concurrent) / elapsed, 1)}
+
+
 def measure_cold(corpus_dir: Path, index_dir: Path, repeats: int = 2) -> dict:
     """A new ``searchdoc search`` process against a new minimal Whoosh script, interleaved."""
     env = _environment(corpus_dir, index_dir)
@@ -714,6 +809,7 @@ def run_benchmark(paragraphs: int, out_dir: Path, memory_only: bool = False, wor
                 "index_mb": round(directory_size(baseline_dir) / 1e6, 1)}
             shutil.rmtree(baseline_dir, ignore_errors=True)
             report["queries"] = measure_queries(corpus_dir, index_dir, query_repeats)
+            report["web"] = measure_web(corpus_dir, index_dir)
             report["cold_search"] = measure_cold(corpus_dir, index_dir, process_repeats)
             report["help"] = measure_help(process_repeats)
             report["incremental"] = measure_incremental(corpus_dir, index_dir, stats)
@@ -789,6 +885,20 @@ def check_targets(report: dict) -> list[dict]:
             if at_target_size else None,
             "slowest type: " + max(((k, v["p95_ms"]) for k, v in queries["by_type"].items()),
                                    key=lambda kv: kv[1])[0]))
+    web = report.get("web")
+    if web and queries:
+        warm_p95 = queries["overall"]["p95_ms"]
+        ratio = web["concurrent"]["p95_ms"] / warm_p95 if warm_p95 else float("inf")
+        verdicts.append(Verdict(
+            f"/api/search p95 with {web['clients']} concurrent clients <= {WEB_P95_RATIO_TARGET:g}x the warm "
+            "single-query p95, no errors, at 200,000 paragraphs",
+            f"{ratio:.2f}x, {web['errors']} errors",
+            False if web["errors"] else ((ratio <= WEB_P95_RATIO_TARGET) if at_target_size else None),
+            f"concurrent p50 {web['concurrent']['p50_ms']} ms, p95 {web['concurrent']['p95_ms']} ms over "
+            f"{web['concurrent']['n']} requests ({web['requests_per_second']} requests/s); warm in-process p95 "
+            f"{warm_p95} ms; one HTTP client alone p50 {web['single_client']['p50_ms']} ms, p95 "
+            f"{web['single_client']['p95_ms']} ms; {web['workers']} server worker process(es) on "
+            f"{report['machine']['cores_available']} cores"))
     cold = report.get("cold_search")
     if cold:
         verdicts.append(Verdict(
@@ -870,6 +980,14 @@ def render_markdown(report: dict) -> str:
         for kind, figures in [*queries["by_type"].items(), ("all", queries["overall"])]:
             lines.append(f"| {kind} | {figures['n']} | {figures['p50_ms']} | {figures['p95_ms']} | "
                          f"{figures['p99_ms']} | {figures['max_ms']} |")
+    web = report.get("web")
+    if web:
+        lines += ["", f"## /api/search over HTTP (ms, `searchdoc serve --workers {web['workers']}`, limit 10)", "",
+                  "| clients | n | p50 | p95 | p99 | max | errors |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for clients, figures, errors in ((1, web["single_client"], web["single_client_errors"]),
+                                         (web["clients"], web["concurrent"], web["errors"])):
+            lines.append(f"| {clients} | {figures['n']} | {figures['p50_ms']} | {figures['p95_ms']} | "
+                         f"{figures['p99_ms']} | {figures['max_ms']} | {errors} |")
     cold, help_ = report.get("cold_search"), report.get("help")
     if cold:
         lines += ["", f"Cold search (new process, median): searchdoc {cold['searchdoc_median_s']} s, minimal Whoosh "

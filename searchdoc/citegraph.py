@@ -194,3 +194,56 @@ def _paragraph_blocks(stream: TextIO) -> Iterator[str]:
             break
     if pending.strip():
         yield pending
+
+
+def _describe(doc_id: str, corpus: Corpus) -> dict:
+    """A graph node: what the id is, and its title and date when the corpus holds it."""
+    try:
+        kind, label = citations.kind_of(doc_id), citations.label(doc_id)
+    except Exception:
+        kind, label = "document", doc_id
+    node = {"id": doc_id, "label": label, "kind": kind, "date": None, "title": None, "in_corpus": corpus.has(doc_id)}
+    if node["in_corpus"]:
+        document = corpus.load(doc_id)
+        node["kind"] = document.kind or kind
+        node["date"], node["title"] = document.date, document.title or None
+    return node
+
+
+def neighbourhood(corpus: Corpus, index, doc_id: str, depth: int = 1, per_level: int = 40) -> dict:
+    """The citation graph around ``doc_id``: documents up to ``depth`` citations away in both
+    directions (what it cites, and what cites it), as nodes with a signed ``level`` (positive:
+    cited, negative: citing) and ``source`` → ``target`` citation edges between them.
+
+    Only corpus documents can be followed further (their citations are known); at most
+    ``per_level`` documents are kept per level, so a much-cited document stays readable."""
+    corpus.load(doc_id)
+    levels = {doc_id: 0}
+    edges: set[tuple[str, str]] = set()
+    outward, inward = [doc_id], [doc_id]
+    for step in range(1, depth + 1):
+        found: list[str] = []
+        for source in outward:
+            if not corpus.has(source):
+                continue
+            for target in dict.fromkeys(row["id"] for row in document_citations(corpus.load(source))):
+                edges.add((source, target))
+                if target not in levels and len(found) < per_level:
+                    levels[target] = step
+                    found.append(target)
+        outward = found
+        found = []
+        for target in inward:
+            for source in dict.fromkeys(d for d, _ in index.citing_paragraphs({target})):
+                edges.add((source, target))
+                if source not in levels and len(found) < per_level:
+                    levels[source] = -step
+                    found.append(source)
+        inward = found
+    nodes = [{**_describe(node, corpus), "level": level} for node, level in levels.items()]
+    return {
+        "id": doc_id,
+        "depth": depth,
+        "nodes": nodes,
+        "edges": [{"source": s, "target": t} for s, t in sorted(edges) if s in levels and t in levels],
+    }

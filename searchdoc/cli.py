@@ -270,18 +270,19 @@ def search(app: AppContext, query, limit, context, doc_ids, themes, fmt, explain
       searchdoc search 'cyber* NOT spionage' --doc kst-33694-45
       searchdoc search kernwapens --explain
     """
-    from searchdoc import search as searching
+    from searchdoc import answers
 
     text = " ".join(query)
     corpus = app.corpus()
     index = app.index(corpus)
-    result = searching.search(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes,
-                              explain=explain, correct=not no_correct)
     if fmt == "json":
-        emit_json(searching.result_to_dict(result))
+        emit_json(answers.search_answer(index, corpus, text, limit, context, doc_ids, themes, explain=explain,
+                                        correct=not no_correct))
     else:
         from searchdoc.render import render_result
 
+        result = answers.search(index, corpus, text, limit, context, doc_ids, themes, explain=explain,
+                                correct=not no_correct)
         echo(render_result(result, app.style()))
 
 
@@ -298,20 +299,15 @@ def show(app: AppContext, doc_id, paragraph, fmt):
       searchdoc show kst-33694-45
       searchdoc show kst-33694-45 --paragraph 13 --format json
     """
-    from searchdoc import documents
-    from searchdoc.errors import UsageError
+    from searchdoc import answers
 
     corpus = app.corpus()
-    view = documents.document_view(corpus, doc_id, app.settings)
-    if paragraph is not None and paragraph > len(view.document.paragraphs):
-        raise UsageError(
-            f"{doc_id} has {len(view.document.paragraphs)} paragraphs; --paragraph {paragraph} is out of range"
-        )
     if fmt == "json":
-        emit_json(documents.view_to_dict(view, paragraph))
+        emit_json(answers.document_answer(corpus, doc_id, app.settings, paragraph))
     else:
         from searchdoc.render import render_document
 
+        view = answers.document(corpus, doc_id, app.settings, paragraph)
         paragraphs = [view.document.paragraph(paragraph)] if paragraph else view.document.paragraphs
         echo(render_document(view.document, view.label, paragraphs, view.themes, app.style(), view.url))
 
@@ -432,6 +428,11 @@ def cite(app: AppContext, ref, fmt):
     from searchdoc import citegraph
 
     corpus = app.corpus()
+    if fmt == "json":
+        from searchdoc import answers
+
+        emit_json(answers.cite_answer(ref, corpus, app.index(corpus)))
+        return
     info = citegraph.lookup(ref, corpus, app.index(corpus))
     if fmt in ("ris", "csl-json"):
         from searchdoc import export
@@ -439,9 +440,6 @@ def cite(app: AppContext, ref, fmt):
         document = corpus.load(info.id) if info.in_corpus else None
         record = export.reference_record(info.id, document=document, fmt=fmt)
         echo(record.translate(_JSON_CONTROLS) if fmt == "csl-json" else record, nl=False)
-        return
-    if fmt == "json":
-        emit_json(info.to_dict())
         return
     from searchdoc.render import clean, plural
 
@@ -518,14 +516,16 @@ def themes(ctx, doc_id, fmt):
     """
     if ctx.invoked_subcommand is not None:
         return
-    from searchdoc import documents
-
     app: AppContext = ctx.obj
     corpus = app.corpus()
-    rows = documents.theme_summary(app.index(corpus), corpus, doc_id)
     if fmt == "json":
-        emit_json([{"id": r["id"], "label": r["label"], "count": r["count"]} for r in rows])
+        from searchdoc import answers
+
+        emit_json(answers.themes_answer(app.index(corpus), corpus, doc_id))
         return
+    from searchdoc import documents
+
+    rows = documents.theme_summary(app.index(corpus), corpus, doc_id)
     for row in rows:
         echo(f"{row['id']:<22} {row['count']:>6}  {row['label']} ({row['label_en']})")
 
@@ -646,31 +646,25 @@ def export(app: AppContext, query, fmt, output, limit, context, doc_ids, themes,
       searchdoc export cyber* --theme cyber --format jsonl --max-chars 300
       searchdoc export drones --format ris -o drones.ris
     """
+    from searchdoc import answers
     from searchdoc import export as exporting
-    from searchdoc import search as searching
-    from searchdoc.errors import UsageError
     from searchdoc.progress import progress_bar
 
     to_stdout = output == "-"
     fmt = fmt or ("md" if to_stdout else exporting.format_for_path(output))
-    if excel and fmt != "csv":
-        raise UsageError("--excel only applies to --format csv")
-    text = " ".join(query)
     corpus = app.corpus()
-    index = app.index(corpus)
-    hits = searching.stream_hits(index, corpus, text, limit=limit, context=context, doc_ids=doc_ids, themes=themes)
-    info = exporting.ExportInfo(query=text, total=hits.total, doc_ids=list(doc_ids), themes=list(themes))
+    prepared = answers.export(app.index(corpus), corpus, " ".join(query), fmt, limit=limit, context=context,
+                              doc_ids=doc_ids, themes=themes, max_chars=max_chars, excel=excel)
     if to_stdout:
         target = exporting.stream_output(sys.stdout, bom=excel)
     else:
         target = exporting.atomic_output(output, bom=excel)
-    with target as stream, progress_bar(total=hits.total, desc="exporting", unit="hit") as advance:
+    with target as stream, progress_bar(total=prepared.total, desc="exporting", unit="hit") as advance:
         if to_stdout and _is_terminal(sys.stdout):
             from searchdoc.render import TerminalSafe
 
             stream = TerminalSafe(stream)
-        exporter = exporting.make_exporter(fmt, stream, info, max_chars=max_chars, corpus=corpus, excel=excel)
-        count = exporting.export_hits(hits, exporter, progress=advance)
+        count = prepared.write(stream, progress=advance)
     if not to_stdout:
         from searchdoc.render import plural
 
@@ -706,6 +700,33 @@ def doctor(ctx, repair, fmt):
         echo(clean_lines(doctoring.render_text(report)))
     if not report.healthy:
         ctx.exit(1)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback makes the corpus readable from the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the search page in the default web browser.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True,
+              help="Server processes; more answer more concurrent readers (about one per CPU core).")
+@click.pass_obj
+def serve(app: AppContext, host, port, open_browser, workers):
+    """Serve a read-only web interface and JSON API over the corpus until Ctrl-C.
+
+    Pages: search with facets and exports, documents with citation links both ways, a citation
+    graph, citation lookup. The API (/api/search, /api/documents/ID, /api/cite, /api/export,
+    /api/themes; described at /openapi.json) returns the JSON of the commands' --format json.
+
+    \b
+    Examples:
+      searchdoc serve
+      searchdoc serve --port 8080 --open
+      searchdoc serve --workers 2
+    """
+    from searchdoc.web.server import serve as serving
+
+    serving(app.settings, host, port, open_browser, status=status, workers=workers)
 
 
 def main(argv: list[str] | None = None) -> None:

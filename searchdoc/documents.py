@@ -143,3 +143,27 @@ def _mark_counted(evidence) -> list[dict]:
          "heading": e.heading, "counted": e.heading or id(e) in counted}
         for e in evidence
     ]
+
+
+def catalogue(corpus: Corpus) -> list[dict]:
+    """Every document's metadata (id, label, title, date, kind, dossiers), read straight from its
+    JSON so that listing a large corpus does not keep its paragraphs in memory."""
+    import json
+
+    from searchdoc.search import _label
+
+    rows: list[dict] = []
+    for doc_id in corpus.ids():
+        try:
+            data = json.loads(corpus.json_path(doc_id).read_bytes())
+        except (OSError, ValueError):
+            continue
+        rows.append({
+            "id": doc_id,
+            "label": _label(doc_id, data.get("title")),
+            "title": data.get("title") or "",
+            "date": data.get("date"),
+            "kind": data.get("kind") or "",
+            "dossier": list(data.get("dossier") or []),
+        })
+    return rows

@@ -36,6 +36,11 @@ def _label(doc_id: str, title: str | None) -> str:
         return title or doc_id
 
 
+def id_label(doc_id: str) -> str:
+    """The label of a document known only by its id (for links to cited documents)."""
+    return _label(doc_id, None)
+
+
 def pinpoint_citation(document: Document, paragraph: Paragraph | None) -> str:
     """Leidraad-style citation of a paragraph, with its page(s) when known."""
     page = paragraph.page if paragraph else None
@@ -218,6 +223,29 @@ def _add_partial(result: SearchResult, index, corpus: Corpus, query: str, doc_id
         matched.append([w for w, m in zip(found.words, item.matched, strict=True) if m])
     result.partial = {"words": found.words, "total": found.total, "minimum": found.minimum, "start": start,
                       "matched": matched}
+
+
+def facet_counts(index, query: str, doc_ids: Iterable[str] = (), themes: Iterable[str] = (),
+                 scan: int = 1000) -> dict:
+    """Matching paragraphs per document and per year among the best ``scan`` hits.
+
+    The theme facets of :func:`search` count every match; these come from the stored fields of
+    the top hits only, so they stay cheap on any corpus. ``scanned`` says how many were counted.
+    """
+    raw = index.run_query(query, doc_ids=list(doc_ids), themes=[t.lower() for t in themes], limit=scan)
+    documents: dict[str, int] = {}
+    years: dict[str, int] = {}
+    for item in raw.hits:
+        documents[item.fields["doc_id"]] = documents.get(item.fields["doc_id"], 0) + 1
+        year = (item.fields.get("date") or "")[:4]
+        if year.isdigit():
+            years[year] = years.get(year, 0) + 1
+    return {
+        "documents": dict(sorted(documents.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "years": dict(sorted(years.items(), reverse=True)),
+        "scanned": len(raw.hits),
+        "total": raw.total,
+    }
 
 
 def _hits(corpus: Corpus, raw, context: int) -> Iterator[Hit]:

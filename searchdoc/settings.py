@@ -54,6 +54,27 @@ DEFAULT_LIMIT = 10
 #: Seconds a writer waits for the lock before giving up.
 LOCK_TIMEOUT = 60.0
 
+#: ``searchdoc serve``: the address it binds unless --host/--port say otherwise (loopback only).
+WEB_HOST = "127.0.0.1"
+WEB_PORT = 8000
+#: Longest query or citation the web interface accepts, in characters.
+WEB_MAX_QUERY_CHARS = 500
+#: Hits per results page, and the most the API returns at once (its ``limit``).
+WEB_PAGE_SIZE = 10
+WEB_MAX_LIMIT = 100
+#: Deepest hit a results page reaches (page × page size), and the most paragraphs of context.
+WEB_MAX_DEPTH = 1000
+WEB_MAX_CONTEXT = 10
+#: Most hits one web export holds.
+WEB_MAX_EXPORT = 10_000
+#: Best hits whose documents and years make the document and year facets.
+WEB_FACET_SCAN = 1000
+#: Deepest citation graph the web interface draws, and its most documents per level.
+WEB_MAX_GRAPH_DEPTH = 3
+WEB_GRAPH_LEVEL_NODES = 40
+#: Seconds between two checks that the index is still fresh while serving.
+WEB_FRESHNESS_INTERVAL = 5.0
+
 ENV_CORPUS = "SEARCHDOC_CORPUS"
 ENV_INDEX = "SEARCHDOC_INDEX"
 ENV_OB_URL = "SEARCHDOC_OB_URL"

@@ -84,3 +84,35 @@ def letter_index(built_letter):
     index = Index(built_letter / "index", corpus)
     yield index, corpus
     index.close()
+
+
+#: Official documents beside the letter in the web tests: two it cites and one that cites it.
+WEB_FIXTURES = ("kst-33694-12", "ah-tk-20182019-264", "kst-33694-48")
+
+
+def build_web_corpus(root: Path) -> tuple[Path, Path]:
+    """The letter plus a few official XML fixtures, parsed as the crawler stores them, and its index."""
+    from searchdoc import pipeline
+    from searchdoc.corpus import Corpus
+    from searchdoc.index import Index
+    from searchdoc.parse.officialxml import parse_metadata_xml
+
+    corpus = Corpus(root / "corpus")
+    corpus.documents_dir.mkdir(parents=True)
+    pipeline.seed_corpus(corpus)
+    for doc_id in WEB_FIXTURES:
+        raw = (DATA / "official" / f"{doc_id}.xml").read_bytes()
+        metadata_xml = (DATA / "official" / f"{doc_id}.metadata.xml").read_bytes()
+        metadata = {k: v for k, v in parse_metadata_xml(metadata_xml).items() if k != "raw"}
+        document = pipeline.enrich(pipeline.parse_source(raw, "xml", doc_id, metadata))
+        corpus.save(document, raw=raw, raw_ext="xml", metadata_xml=metadata_xml)
+    index = Index(root / "index", corpus)
+    index.update()
+    index.close()
+    return corpus.root, root / "index"
+
+
+@pytest.fixture(scope="session")
+def web_corpus(tmp_path_factory):
+    """(corpus, index) folders of the letter and the web fixtures, built once; do not modify."""
+    return build_web_corpus(tmp_path_factory.mktemp("web"))

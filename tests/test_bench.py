@@ -11,7 +11,7 @@ import pytest
 from searchdoc import bench
 from searchdoc.corpus import Corpus
 
-HEAVY = ("whoosh", "requests", "lxml", "bs4", "wordfreq")
+HEAVY = ("whoosh", "requests", "lxml", "bs4", "wordfreq", "starlette", "uvicorn", "jinja2", "anyio")
 
 
 def test_generated_corpus_is_deterministic_and_realistic(tmp_path):
@@ -56,8 +56,11 @@ def test_smoke_run_reports_every_figure(tmp_path):
     assert incremental["change"]["paragraphs"] == incremental["add"]["paragraphs"] == 30
     assert saved["cold_search"]["ratio"] > 0 and saved["help"]["median_s"] > 0
     assert saved["sqlite_fts5"]["build_seconds"] >= 0 and saved["sqlite_fts5"]["queries"]["n"] > 0
+    web = saved["web"]
+    assert web["clients"] == 16 and web["errors"] == 0 and web["single_client_errors"] == 0
+    assert web["concurrent"]["n"] == 16 * 2 * len(bench.QUERY_MIX) and web["concurrent"]["p95_ms"] > 0
     names = [t["target"] for t in saved["targets"]]
-    assert len(names) == 6 and all(t["met"] in (True, False, None) for t in saved["targets"])
+    assert len(names) == 7 and all(t["met"] in (True, False, None) for t in saved["targets"])
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "## Targets" in markdown and saved["machine"]["cpu"] in markdown
     for name in names:
