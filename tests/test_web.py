@@ -139,10 +139,20 @@ def test_pagination(client):
     assert client.get("/search", params={"q": "de", "page": 100000}).status_code == 400
 
 
-def test_did_you_mean_links_to_the_respelled_query(client):
-    suggestion = client.get("/api/search", params={"q": "wapensystemn"}).json()["suggestion"]
+def test_a_query_that_finds_nothing_shows_its_respelling_with_a_way_back(client):
+    corrected = client.get("/api/search", params={"q": "wapensystemn"}).json()["corrected"]
     page = client.get("/search", params={"q": "wapensystemn"}).text
-    assert f'Did you mean <a href="/search?q={suggestion}">{suggestion}</a>?' in page
+    assert f"Showing results for <q>{corrected}</q>" in page and 'id="hit-1"' in page
+    assert 'href="/search?q=wapensystemn&amp;correct=0"' in page
+    as_typed = client.get("/search", params={"q": "wapensystemn", "correct": "0"}).text
+    assert 'id="hit-1"' not in as_typed and "Did you mean" in as_typed
+
+
+def test_paragraphs_with_some_of_the_words_follow_under_their_own_heading(client):
+    data = client.get("/api/search", params={"q": "drones zzzqwerty"}).json()
+    assert data["total"] == 0 and data["partial"]["total"] > 0
+    page = client.get("/search", params={"q": "drones zzzqwerty"}).text
+    assert "Also: paragraphs with some of the words" in page and "Has 1 of the 2 words: drones" in page
 
 
 def test_empty_search_goes_home(client):

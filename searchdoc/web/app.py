@@ -185,7 +185,9 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
         page = int_param(request, "page", 1, 1, defaults.WEB_MAX_DEPTH // defaults.WEB_PAGE_SIZE)
         doc_ids, themes = list_param(request, "doc"), list_param(request, "theme")
         dossier, year = text_param(request, "dossier"), text_param(request, "year")
-        params = {"q": query, "doc": doc_ids, "theme": themes, "dossier": dossier or None, "year": year or None}
+        correct = request.query_params.get("correct") != "0"
+        params = {"q": query, "doc": doc_ids, "theme": themes, "dossier": dossier or None, "year": year or None,
+                  "correct": None if correct else "0"}
         catalogue = library.catalogue() if dossier or year else None
         wanted = restrict_documents(catalogue, doc_ids, dossier, year)
         size = defaults.WEB_PAGE_SIZE
@@ -198,9 +200,10 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
                 from searchdoc import search as searching
 
                 result = answers.search(index, corpus, query, limit=page * size, context=2, doc_ids=wanted or (),
-                                        themes=themes)
-                facets = searching.facet_counts(index, query, wanted or (), themes, defaults.WEB_FACET_SCAN)
-                total = result.total
+                                        themes=themes, correct=correct)
+                searched = result.corrected or query
+                facets = searching.facet_counts(index, searched, wanted or (), themes, defaults.WEB_FACET_SCAN)
+                total = result.total + (result.partial["total"] if result.partial else 0)
                 first = (page - 1) * size
                 hits = [pages.hit_view(rank, hit, corpus.load(hit.doc_id), corpus.has)
                         for rank, hit in enumerate(result.hits[first:], first + 1)]
@@ -208,6 +211,8 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
         last_page = max(1, min(-(-total // size), defaults.WEB_MAX_DEPTH // size))
         return render("search.html", title=f"{query} – search", query=query, params=params, hits=hits, total=total,
                       page=page, last_page=last_page, suggestion=result.suggestion if result else None,
+                      corrected=result.corrected if result else None, full_total=result.total if result else 0,
+                      partial=pages.partial_view(result.partial) if result else None,
                       theme_facets=(result.facets.get("themes", {}) if result else {}), theme_labels=all_themes,
                       facets=facets, doc_labels=labels, formats=list(EXPORT_TYPES))
 
