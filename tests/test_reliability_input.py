@@ -544,27 +544,49 @@ def test_citations_in_fetched_documents_cannot_lead_outside(tmp_path, httpserver
 
 
 def test_a_server_that_never_answers_in_time_is_retried_then_reported(tmp_path, httpserver):
-    from searchdoc.errors import FetchError
-    from searchdoc.sources.http import HttpClient
+    """Bounded by attempts, not by the clock: the handler holds every answer until the test ends."""
+    import threading
+
+    from searchdoc.errors import FetchError, OfflineError
+    from searchdoc.sources.http import UNANSWERED_ATTEMPTS, HttpClient
+
+    release = threading.Event()
+    answered: list[bool] = []
 
     def slow(request):
         from werkzeug import Response
 
-        time.sleep(0.5)
+        if answered:
+            release.wait(60)
+        answered.append(True)
         return Response("te laat", status=200)
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     base = httpserver.url_for("").rstrip("/")
     config = settings.Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", ob_url=base, delay=0)
     waits: list[float] = []
-    client = HttpClient(config, use_cache=False, trust_env=False, timeout=(1.0, 0.1), sleep=waits.append)
-    started = time.monotonic()
-    with pytest.raises(FetchError, match=rf"timed out after {settings.REQUEST_RETRIES} attempts"):
-        client.get(base + "/slow")
-    client.close()
-    assert len(waits) == settings.REQUEST_RETRIES - 1 and time.monotonic() - started < 10
-    # The server's handlers are still sleeping: let them finish, or they would log their
-    # requests into the shared server's log during the next test.
-    deadline = time.monotonic() + 5
-    while len(httpserver.log) < settings.REQUEST_RETRIES and time.monotonic() < deadline:
+    answering = HttpClient(config, use_cache=False, trust_env=False, timeout=(1.0, 0.1), sleep=waits.append)
+    silent = HttpClient(config, use_cache=False, trust_env=False, timeout=(1.0, 0.1), sleep=waits.append)
+    try:
+        # The first request is answered: that host has been reached, so it gets every retry.
+        assert answering.get(base + "/slow").content == b"te laat"
+        with pytest.raises(FetchError, match=rf"sent no answer within 0.1 s .* after {settings.REQUEST_RETRIES} attempts"):
+            answering.get(base + "/slow")
+        assert len(waits) == settings.REQUEST_RETRIES - 1
+        # A host that has never answered in this run is given up sooner, as unreachable.
+        waits.clear()
+        with pytest.raises(OfflineError, match=rf"sent no answer within 0.1 s .* after {UNANSWERED_ATTEMPTS} attempts"):
+            silent.get(base + "/slow")
+        assert len(waits) == UNANSWERED_ATTEMPTS - 1
+    finally:
+        answering.close()
+        silent.close()
+        release.set()
+    # Let the held handlers finish (an observable state, not a fixed time), or they would log
+    # their requests into the next test's server.
+    expected = 1 + settings.REQUEST_RETRIES + UNANSWERED_ATTEMPTS
+    for _ in range(1200):
+        if len(httpserver.log) >= expected:
+            break
         time.sleep(0.05)
+    assert len(httpserver.log) == expected

@@ -484,8 +484,8 @@ class HttpClient:
             if attempt >= attempts:
                 if host not in self._reached:
                     raise OfflineError(
-                        f"{problem} ({attempt} attempts): the service may be down, or your network "
-                        f"blocks it; try again later ({_PROXY_ADVICE} if you need a proxy)"
+                        f"{problem}, after {attempt} attempts; the service may be down, or your network "
+                        "may need a proxy (HTTPS_PROXY): try again later"
                     )
                 raise FetchError(f"{url}: {problem} after {attempt} attempts; try again later")
             if retry_after is not None:
