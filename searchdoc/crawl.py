@@ -169,7 +169,10 @@ def citation_forms(doc_id: str) -> list[str]:
     reference = citations.try_parse(doc_id)
     if reference is None:
         return []
-    label = citations.label(doc_id)
+    try:
+        label = citations.label(doc_id)
+    except UsageError:
+        return []
     forms: list[str] = []
     if reference.kind == "kamerstuk" and label.startswith("Kamerstuk "):
         forms.append(label[len("Kamerstuk ") :])
