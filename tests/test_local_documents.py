@@ -108,3 +108,23 @@ def test_a_failing_export_prints_nothing(letter_env, monkeypatch):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "the corpus changed during the export" in result.stderr
+
+
+def test_doctor_is_not_healthy_when_search_cannot_present_a_document(notes, monkeypatch):
+    """doctor presents each document with the functions search, show and export use."""
+    from searchdoc import search
+    from searchdoc.errors import InvalidIdentifierError
+
+    real = search.document_label
+
+    def refuse_notes(document):
+        if document.id == "nota-2020-1":
+            raise InvalidIdentifierError("'nota-2020-1' is not an official document id")
+        return real(document)
+
+    monkeypatch.setattr(search, "document_label", refuse_notes)
+    result = invoke("doctor", "--no-repair", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert not report["healthy"]
+    assert [(f["code"], f["subject"]) for f in report["findings"]] == [("unpresentable", "nota-2020-1")]
