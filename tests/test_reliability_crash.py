@@ -80,14 +80,17 @@ def searchdoc_env(corpus_dir: Path, index_dir: Path, **extra: str) -> dict[str, 
 
 
 #: Runs ``searchdoc ARGS`` with every function in TARGETS counted (in the main process, not in
-#: forked workers) and the N-th call of KILL_TARGET turned into kill -9 of that process; the
-#: counts of a run that finishes are written to COUNT_FILE as JSON.
-#: Usage: python -c KILL_HOOK TARGETS KILL_TARGET@N COUNT_FILE ARGS...
+#: forked workers) and the N-th call of KILL_TARGET turned into kill -9 of that process (or
+#: into another signal, as ``os.fsync@3:SIGSTOP``); the counts of a run that finishes are
+#: written to COUNT_FILE as JSON.
+#: Usage: python -c KILL_HOOK TARGETS KILL_TARGET@N[:SIGNAL] COUNT_FILE ARGS...
 KILL_HOOK = r"""
 import importlib, json, os, signal, sys
 
 targets, spec, count_file, *args = sys.argv[1:]
-kill_target, _, kill_nth = spec.partition("@")
+kill_target, _, kill_at = spec.partition("@")
+kill_nth, _, kill_signal = kill_at.partition(":")
+kill_signal = getattr(signal, kill_signal or "SIGKILL")
 main_pid = os.getpid()
 calls = {}
 
@@ -101,7 +104,7 @@ def install(target):
         if os.getpid() == main_pid:
             calls[target] = calls.get(target, 0) + 1
             if target == kill_target and calls[target] == int(kill_nth):
-                os.kill(main_pid, signal.SIGKILL)
+                os.kill(main_pid, kill_signal)
         return original(*a, **k)
 
     setattr(module, name, hooked)
@@ -147,6 +150,18 @@ def run_and_kill(args: list[str], env: dict[str, str], points: tuple[str, ...], 
         return True
     assert result.returncode == 0, result.stderr
     return False
+
+
+def start_paused(args: list[str], env: dict[str, str], points: tuple[str, ...],
+                 pause: tuple[str, int]) -> subprocess.Popen:
+    """Start a searchdoc command that stops itself (SIGSTOP) at the ``pause[1]``-th call of
+    ``pause[0]``; return once it has stopped there. Continue it with SIGCONT."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_HOOK, ",".join(points), f"{pause[0]}@{pause[1]}:SIGSTOP", os.devnull, *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status = os.waitpid(process.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"{args} ended before its call {pause[1]} of {pause[0]}"
+    return process
 
 
 def kill_plan(rng: random.Random, counts: dict[str, int], count: int) -> list[tuple[str, int]]:

@@ -461,11 +461,12 @@ class HttpClient:
             if self._on_attempt is not None:
                 self._on_attempt(host, attempt, attempts)
             retry_after: float | None = None
+            began = time.monotonic()
             try:
                 raw = self.session.get(url, headers=dict(headers), timeout=timeout, allow_redirects=False)
             except transient as exc:
                 self._last_request[host] = self._clock()
-                failure = self._diagnose(exc, url, host)
+                failure = self._diagnose(exc, url, host, time.monotonic() - began)
                 answered = host in self._reached
                 if failure.unreachable and not answered:
                     raise OfflineError(failure.problem) from None
@@ -497,8 +498,9 @@ class HttpClient:
                 self._on_retry(f"{host}: {_short(problem, host)}; attempt {attempt + 1} of {attempts} in {wait:.0f} s")
             self._sleep(wait)
 
-    def _diagnose(self, exc: BaseException, url: str, host: str) -> _Failure:
-        """What went wrong with one attempt, in words that say what to do about it."""
+    def _diagnose(self, exc: BaseException, url: str, host: str, waited: float) -> _Failure:
+        """What went wrong with one attempt (that took ``waited`` seconds), in words that say
+        what to do about it."""
         import ssl
 
         import requests
@@ -519,7 +521,7 @@ class HttpClient:
                 )
             return _Failure(f"the TLS connection to {host} failed ({_root_reason(chain)}){trusted}; {_CA_ADVICE}",
                             final=True)
-        if isinstance(exc, DeadlineExceeded):
+        if isinstance(exc, DeadlineExceeded) or (isinstance(exc, requests.Timeout) and waited >= self.deadline):
             return _Failure(f"{host} did not complete its answer within {self.deadline:g} s (SEARCHDOC_DEADLINE)",
                             timeout=True)
         if isinstance(exc, requests.ConnectTimeout):
