@@ -381,3 +381,25 @@ def test_redirects_with_userinfo_or_controls_are_refused(httpserver, tmp_path, l
     client.close()
     assert [request.path for request, _ in httpserver.log] == ["/start"]
 
+
+
+def test_the_progress_bar_shows_host_and_attempt():
+    from searchdoc.progress import Progress
+
+    class Bar:
+        def __init__(self):
+            self.postfix, self.count = "", 0
+
+        def update(self, n):
+            self.count += n
+
+        def set_postfix_str(self, text):
+            self.postfix = text
+
+    bar = Bar()
+    progress = Progress(bar)
+    progress.note("zoek.officielebekendmakingen.nl, attempt 2 of 4")
+    progress(1)
+    assert (bar.postfix, bar.count) == ("zoek.officielebekendmakingen.nl, attempt 2 of 4", 1)
+    Progress()(1)
+    Progress().note("silent when there is no bar")

@@ -538,7 +538,7 @@ class HttpClient:
             return _Failure("connection failed")
         if any(isinstance(e, NameResolutionError) for e in chain):
             return _Failure(f"cannot reach {host} (its name does not resolve): you seem to be offline; "
-                            "check your connection", unreachable=True)
+                            "check your connection, or set HTTPS_PROXY if your network needs a proxy", unreachable=True)
         if any(isinstance(e, (NewConnectionError, ConnectionRefusedError)) for e in chain):
             return _Failure(f"cannot reach {host} (connection refused): you seem to be offline or the service "
                             "is down; check your connection and try again later", unreachable=True)
