@@ -100,6 +100,25 @@ def env_number(name: str) -> float:
     return value
 
 
+def env_url(name: str, default: str) -> str:
+    """The service URL in the environment variable ``name``, or ``default`` when unset.
+
+    A URL the crawler's URL policy would refuse (user info, a backslash, not http or https) is a
+    usage error naming the variable, rather than a failure of every request later.
+    """
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    from searchdoc.sources.http import url_problem
+
+    problem = url_problem(raw.strip())
+    if problem is not None:
+        from searchdoc.errors import UsageError
+
+        raise UsageError(f"{name}={raw.strip()[:80]!r} is not accepted: {problem}; give an http(s) URL such as {default}")
+    return raw.strip()
+
+
 def find_checkout(start: Path | None = None) -> Path | None:
     """The searchdoc checkout containing ``start`` (default: the working directory), if any.
 
@@ -156,13 +175,10 @@ class Settings:
 
     @property
     def service_hosts(self) -> set[str]:
-        """The only hosts searchdoc may contact."""
-        from urllib.parse import urlsplit
+        """The only hosts searchdoc may contact, as ``host[:port]`` read by the HTTP client's parser."""
+        from searchdoc.sources.http import host_of
 
-        return {
-            urlsplit(u).netloc.lower()
-            for u in (self.ob_url, self.sru_url, self.tk_url, self.repository_url)
-        }
+        return {host_of(u) for u in (self.ob_url, self.sru_url, self.tk_url, self.repository_url)}
 
 
 def resolve(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None) -> Settings:
@@ -187,10 +203,10 @@ def resolve(corpus: str | os.PathLike | None = None, index: str | os.PathLike | 
     return Settings(
         corpus_dir=Path(corpus_dir).expanduser(),
         index_dir=Path(index_dir).expanduser(),
-        ob_url=os.environ.get(ENV_OB_URL) or OB_URL,
-        sru_url=os.environ.get(ENV_SRU_URL) or SRU_URL,
-        tk_url=os.environ.get(ENV_TK_URL) or TK_URL,
-        repository_url=os.environ.get(ENV_REPOSITORY_URL) or REPOSITORY_URL,
+        ob_url=env_url(ENV_OB_URL, OB_URL),
+        sru_url=env_url(ENV_SRU_URL, SRU_URL),
+        tk_url=env_url(ENV_TK_URL, TK_URL),
+        repository_url=env_url(ENV_REPOSITORY_URL, REPOSITORY_URL),
         delay=env_number(ENV_DELAY),
         timeout=env_number(ENV_TIMEOUT),
         deadline=env_number(ENV_DEADLINE),

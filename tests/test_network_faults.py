@@ -403,3 +403,11 @@ def test_the_progress_bar_shows_host_and_attempt():
     assert (bar.postfix, bar.count) == ("zoek.officielebekendmakingen.nl, attempt 2 of 4", 1)
     Progress()(1)
     Progress().note("silent when there is no bar")
+
+
+@pytest.mark.parametrize("url", ["http://[bad", "http://user@127.0.0.1:9", "ftp://127.0.0.1/", "http://a\\@b/"])
+def test_a_service_url_the_policy_refuses_is_a_usage_error(letter_env, monkeypatch, url):
+    monkeypatch.setenv("SEARCHDOC_OB_URL", url)
+    result = invoke("crawl", "kst-36000-1")
+    assert result.exit_code == 2
+    assert "SEARCHDOC_OB_URL=" in one_line(result.stderr) and "is not accepted" in result.stderr

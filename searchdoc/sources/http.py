@@ -4,7 +4,7 @@ Every request goes through :class:`HttpClient`. It names itself in the User-Agen
 requests to the same host, retries transient failures with exponential backoff (honouring
 Retry-After), revalidates cached bodies with conditional requests so a second crawl downloads
 nothing unchanged, refuses bodies above a size limit and answers that take longer than a deadline,
-follows redirects itself under one URL policy (:func:`check_url`) so that no other host is ever
+follows redirects itself under one URL policy (:func:`url_problem`) so that no other host is ever
 contacted, and turns failures into :mod:`searchdoc.errors` with a message that says what failed and
 what to do: a rejected certificate names REQUESTS_CA_BUNDLE / SSL_CERT_FILE, a failing proxy
 HTTPS_PROXY / NO_PROXY.
@@ -111,16 +111,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _norm_host(netloc: str, scheme: str = "") -> str:
-    host = netloc.rpartition("@")[2].lower()
-    default_port = {"http": ":80", "https": ":443"}.get(scheme)
-    if default_port and host.endswith(default_port):
-        host = host[: -len(default_port)]
-    elif not scheme and host.endswith((":80", ":443")):
-        host = host.rsplit(":", 1)[0]
-    return host
-
-
 _UNSAFE_URL_CHARS = re.compile(r"[\\\x00-\x20\x7f]")
 
 
@@ -156,11 +146,15 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def _host_of(url: str) -> str:
-    """``host[:port]`` as urllib3 reads it (the default port left out)."""
+def host_of(url: str) -> str:
+    """``host[:port]`` as urllib3 reads it (the default port left out); "" when it reads none."""
+    from urllib3.exceptions import LocationParseError
     from urllib3.util import parse_url
 
-    parsed = parse_url(url)
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        return ""
     scheme = (parsed.scheme or "").lower()
     host = (parsed.host or "").lower()
     port = parsed.port
@@ -311,7 +305,7 @@ class HttpClient:
     ) -> None:
         self.settings = settings
         self.delay = float(settings.delay)
-        self.allowed_hosts = {_norm_host(h) for h in settings.service_hosts}
+        self.allowed_hosts = set(settings.service_hosts)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(settings)
         self.use_cache = use_cache
         self.trust_env = trust_env
@@ -386,7 +380,7 @@ class HttpClient:
         problem = url_problem(url)
         if problem is not None:
             raise ForeignHostError(f"refused {shown}: {problem}")
-        host = _host_of(url)
+        host = host_of(url)
         if host not in self.allowed_hosts:
             raise ForeignHostError(
                 f"refused {shown}: {host} is not one of the configured services "
@@ -452,7 +446,7 @@ class HttpClient:
         # The read timeout bounds each wait for data, ``total`` the wait for the headers; the
         # adapter's timer bounds the body.
         timeout = Timeout(connect=self.timeout[0], read=self.timeout[1], total=self.deadline)
-        host = _host_of(url)
+        host = host_of(url)
         attempt = 0
         while True:
             attempt += 1
