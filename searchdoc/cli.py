@@ -465,9 +465,8 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
       searchdoc crawl --refresh
     """
     from searchdoc import crawl as crawling
-    from searchdoc.progress import progress_bar
-
     from searchdoc.errors import SearchdocError
+    from searchdoc.progress import progress_bar
 
     app: AppContext = ctx.obj
     corpus = app.corpus(require=not ids)

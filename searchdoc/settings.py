@@ -96,7 +96,8 @@ def env_number(name: str) -> float:
     if not math.isfinite(value) or not low <= value <= high:
         from searchdoc.errors import UsageError
 
-        raise UsageError(f"{name}={raw.strip()[:40]!r} is not accepted: give a number of seconds from {low:g} to {high:g}")
+        raise UsageError(
+            f"{name}={raw.strip()[:40]!r} is not accepted: give a number of seconds from {low:g} to {high:g}")
     return value
 
 
@@ -115,7 +116,8 @@ def env_url(name: str, default: str) -> str:
     if problem is not None:
         from searchdoc.errors import UsageError
 
-        raise UsageError(f"{name}={raw.strip()[:80]!r} is not accepted: {problem}; give an http(s) URL such as {default}")
+        raise UsageError(
+            f"{name}={raw.strip()[:80]!r} is not accepted: {problem}; give an http(s) URL such as {default}")
     return raw.strip()
 
 

@@ -75,7 +75,8 @@ def test_export_in_every_format(notes, fmt):
     elif fmt == "csl-json":
         items = {item["id"]: item for item in json.loads(out)}
         note = items["nota-2020-1"]
-        assert note["type"] == "document" and note["title"] == "Mijn nota" and note["issued"]["date-parts"] == [[2020, 1, 2]]
+        assert note["type"] == "document" and note["title"] == "Mijn nota"
+        assert note["issued"]["date-parts"] == [[2020, 1, 2]]
         assert not {"number", "publisher", "publisher-place", "URL"} & set(note)
         assert items["kst-33694-45"]["type"] == "report"
     else:

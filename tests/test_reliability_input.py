@@ -573,7 +573,8 @@ def test_a_server_that_never_answers_in_time_is_retried_then_reported(tmp_path, 
         # gets every retry once it stops answering.
         assert answering.get(base + "/slow").content == b"te laat"
         answering.timeout = (1.0, 0.1)
-        with pytest.raises(FetchError, match=rf"sent no answer within 0.1 s .* after {settings.REQUEST_RETRIES} attempts"):
+        retried = rf"sent no answer within 0.1 s .* after {settings.REQUEST_RETRIES} attempts"
+        with pytest.raises(FetchError, match=retried):
             answering.get(base + "/slow")
         assert len(waits) == settings.REQUEST_RETRIES - 1
         # A host that has never answered in this run is given up sooner, as unreachable.

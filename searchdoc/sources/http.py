@@ -503,8 +503,9 @@ class HttpClient:
         chain = _chain(exc)
         if isinstance(exc, requests.exceptions.ProxyError):
             proxy = _proxy_for(url) if self.trust_env else None
-            return _Failure(f"{_shown_proxy(proxy)} failed to connect to {host} ({_root_reason(chain)}); {_PROXY_ADVICE}",
-                            final=True)
+            return _Failure(
+                f"{_shown_proxy(proxy)} failed to connect to {host} ({_root_reason(chain)}); {_PROXY_ADVICE}",
+                final=True)
         if isinstance(exc, requests.exceptions.SSLError):
             verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
             trusted = f" (trusting {self._ca_bundle[0]}={self._ca_bundle[1]})" if self._ca_bundle else ""
