@@ -283,7 +283,7 @@ def test_the_deadline_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCHDOC_DEADLINE", "7.5")
     monkeypatch.setenv("SEARCHDOC_TIMEOUT", "3")
     client = HttpClient(settings.resolve(tmp_path / "c", tmp_path / "i"), use_cache=False)
-    assert client.deadline == 7.5 and client.timeout == (3.0, 3.0)
+    assert client.deadline == 7.5 and client.timeout == (settings.REQUEST_CONNECT_TIMEOUT, 3.0)
 
 
 # ---- numeric settings

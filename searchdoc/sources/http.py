@@ -313,8 +313,7 @@ class HttpClient:
         self.backoff_base = backoff_base
         self.max_retry_after = max_retry_after
         self.max_bytes = max_bytes
-        read_timeout = float(settings.timeout)
-        self.timeout = timeout or (min(defaults.REQUEST_CONNECT_TIMEOUT, read_timeout), read_timeout)
+        self.timeout = timeout or (defaults.REQUEST_CONNECT_TIMEOUT, float(settings.timeout))
         self.deadline = float(deadline if deadline is not None else settings.deadline)
         self.user_agent = user_agent
         self._on_attempt = on_attempt
