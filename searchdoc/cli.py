@@ -594,13 +594,22 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
       searchdoc crawl --refresh
     """
     from searchdoc import crawl as crawling
+    from searchdoc.errors import SearchdocError
     from searchdoc.progress import progress_bar
 
     app: AppContext = ctx.obj
     corpus = app.corpus(require=not ids)
-    with progress_bar(total=max_docs, desc="crawling", unit="doc") as advance:
-        report = crawling.crawl(app.settings, corpus, ids, depth=depth, cited_by=cited_by, refresh=refresh,
-                                max_docs=max_docs, progress=advance, on_wait=status)
+    try:
+        with progress_bar(total=max_docs, desc="crawling", unit="doc") as advance:
+            report = crawling.crawl(
+                app.settings, corpus, ids, depth=depth, cited_by=cited_by, refresh=refresh, max_docs=max_docs,
+                progress=advance, on_wait=status,
+                on_attempt=lambda host, attempt, attempts: advance.note(f"{host}, attempt {attempt} of {attempts}"))
+    except SearchdocError as exc:
+        if fmt == "json" and exc.exit_code == 1:
+            # A script reading the JSON learns why the crawl stopped; stderr still has the one line.
+            emit_json({**crawling.CrawlReport().to_dict(), "error": " ".join(str(exc).split())})
+        raise
     if fmt == "json":
         emit_json(report.to_dict())
     else:

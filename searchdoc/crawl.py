@@ -169,7 +169,10 @@ def citation_forms(doc_id: str) -> list[str]:
     reference = citations.try_parse(doc_id)
     if reference is None:
         return []
-    label = citations.label(doc_id)
+    try:
+        label = citations.label(doc_id)
+    except UsageError:
+        return []
     forms: list[str] = []
     if reference.kind == "kamerstuk" and label.startswith("Kamerstuk "):
         forms.append(label[len("Kamerstuk ") :])
@@ -211,6 +214,7 @@ def crawl(
     client: HttpClient | None = None,
     progress: Callable[[int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
+    on_attempt: Callable[[str, int, int], None] | None = None,
 ) -> CrawlReport:
     """Fetch the cited documents into ``corpus`` and index the new ones; see the module docstring.
 
@@ -227,10 +231,12 @@ def crawl(
     documents the crawler stored before, with conditional requests; a document whose raw bytes
     and metadata are byte-identical is not rewritten. Documents stored by ``ingest`` or the
     bundled letter are never replaced. ``max_docs`` caps the document fetches; ``progress(1)``
-    is called after each fetch.
+    is called after each fetch, ``on_attempt(host, attempt, attempts)`` before each request and
+    ``on_wait(message)`` before each wait (for a retry, or for another process's lock).
 
     Raises UsageError for a bad id or option before any request, and OfflineError (changing
-    nothing) when the very first request cannot reach its host. Every other per-document
+    nothing) when no host has answered yet and one cannot be reached, rejects its certificate,
+    fails through a proxy, or does not answer in time. Every other per-document
     problem is recorded in the report.
     """
     if depth < 1 or depth > MAX_DEPTH:
@@ -244,7 +250,7 @@ def crawl(
     if own_client:
         from searchdoc.sources.http import HttpClient
 
-        client = HttpClient(config, http_cache_dir(config))
+        client = HttpClient(config, http_cache_dir(config), on_attempt=on_attempt, on_retry=on_wait)
     crawler = _Crawler(corpus, client, depth, refresh, max_docs, progress, on_wait)
     try:
         report = crawler.run(references, cited_by)

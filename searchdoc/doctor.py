@@ -7,6 +7,8 @@ What is checked, and why it can go wrong at all:
   files before the JSON that names their checksum, so a save killed in between leaves the raw
   file one version ahead of its JSON; the repair rolls forward by re-deriving the document from
   the raw file. Raw files without a document (a killed first save) are removed;
+* every document can be presented the way search, show and export present it (label,
+  citation, link, reference record): a document they cannot handle is a problem, not "healthy";
 * leftover temporary files of interrupted atomic writes, and staging folders of interrupted
   index rebuilds;
 * the index: it opens, and every paragraph of every up-to-date document is indexed exactly
@@ -161,10 +163,28 @@ def _check_documents(corpus: Corpus, report: DoctorReport, repair: bool) -> dict
                     continue
             unverifiable.add(doc_id)
             continue
+        _check_presentable(document, report)
         documents[doc_id] = _check_raw(corpus, document, report, repair)
         referenced.update(_raw_names(documents[doc_id]))
     _check_orphan_raw(corpus, documents, referenced, unverifiable, report, repair)
     return documents
+
+
+def _check_presentable(document: Document, report: DoctorReport) -> None:
+    """Run the functions search, show and export use to present a document; their error is a finding."""
+    from searchdoc.export import document_ref
+    from searchdoc.search import document_label, paragraph_url, pinpoint_citation
+
+    try:
+        document_label(document)
+        paragraph_url(document)
+        for paragraph in document.paragraphs[:1] or [None]:
+            pinpoint_citation(document, paragraph)
+        document_ref(document.id, document)
+    except SearchdocError as exc:
+        report.add("unpresentable", document.id,
+                   f"{document.id}: search, show and export cannot present it ({_one_line(exc)}); "
+                   "ingest it again, or delete its documents/*.json")
 
 
 def _raw_names(document: Document) -> set[str]:

@@ -220,6 +220,8 @@ class DocumentRef:
     dossier_title: str | None = None
     themes: set[str] = field(default_factory=set)
     hits: int = 0
+    #: False for a local document (an id of the user's own): no number, publisher or place.
+    official: bool = True
 
     @property
     def date_parts(self) -> list[int] | None:
@@ -251,10 +253,13 @@ def document_ref(doc_id: str, document: Document | None = None) -> DocumentRef:
         ref = None
     kind = (document.kind if document and document.kind else None) or (ref.kind if ref else "") or ""
     vergaderjaar = (document.vergaderjaar if document else None) or (ref.vergaderjaar if ref else None)
-    label = _safe(citations.label, doc_id) or doc_id
+    # A local document (notes under an id of the user's own) is cited by its title.
+    label = _safe(citations.label, doc_id) or (document.title if document else None) or doc_id
     citation = _safe(lambda: citations.full_citation(doc_id, vergaderjaar=vergaderjaar)) or label
     url = (document.url if document else None) or _safe(citations.official_url, doc_id)
-    if kind in _GAZETTE_TITLES:
+    if ref is None and document is not None:
+        csl_type, genre, container = "document", None, None
+    elif kind in _GAZETTE_TITLES:
         csl_type, genre, container = "legislation", None, _GAZETTE_TITLES[kind]
     elif kind in _PARLIAMENTARY:
         csl_type, genre, container = "report", _PARLIAMENTARY[kind], None
@@ -279,6 +284,7 @@ def document_ref(doc_id: str, document: Document | None = None) -> DocumentRef:
         container=container,
         dossier=" en ".join(_print_dossier(d) for d in dossiers) or None,
         dossier_title=(document.metadata.get("dossier_title") if document else None) or None,
+        official=ref is not None,
     )
 
 
@@ -293,7 +299,7 @@ def _safe(function: Callable, *args) -> Any:
 def _publisher(kind: str, ref, document: Document | None, citation: str) -> str | None:
     if document is not None and document.chamber:
         return document.chamber
-    if kind in _GAZETTE_TITLES:
+    if kind in _GAZETTE_TITLES or ref is None:
         return None
     chamber = getattr(ref, "chamber", None)
     if chamber == "I" or citation.startswith("Kamerstukken I ") or re.search(r"-ek-", ref.id if ref else ""):
@@ -328,13 +334,13 @@ def ris_lines(ref: DocumentRef, notes: Iterable[str] = ()) -> Iterator[str]:
         yield from tag("T2", ref.dossier_title)
         yield from tag("M3", ref.genre)
         # Zotero reads SN of a report as its report number: the Leidraad citation.
-        yield from tag("SN", ref.citation)
+        yield from tag("SN", ref.citation if ref.official else None)
     parts = ref.date_parts
     if parts:
         yield from tag("DA", "/".join(f"{p:02d}" for p in parts) + "/")
         yield from tag("PY", parts[0])
     yield from tag("PB", ref.publisher)
-    yield from tag("CY", PLACE)
+    yield from tag("CY", PLACE if ref.official else None)
     yield from tag("LA", "nl")
     yield from tag("UR", ref.url)
     for label in theme_labels(ref.themes):
@@ -358,14 +364,16 @@ def csl_item(ref: DocumentRef) -> dict[str, Any]:
     else:
         if ref.genre:
             item["genre"] = ref.genre
-        item["number"] = ref.citation
+        if ref.official:
+            item["number"] = ref.citation
         if ref.dossier_title:
             item["collection-title"] = ref.dossier_title
         if ref.dossier:
             item["collection-number"] = ref.dossier
     if ref.publisher:
         item["publisher"] = ref.publisher
-    item["publisher-place"] = PLACE
+    if ref.official:
+        item["publisher-place"] = PLACE
     if ref.url:
         item["URL"] = ref.url
     item["language"] = "nl"
@@ -740,27 +748,35 @@ def _umask() -> int:
 @contextlib.contextmanager
 def stream_output(stdout: TextIO, bom: bool = False) -> Iterator[TextIO]:
     """UTF-8 text to a text stream such as stdout, whatever the locale's encoding: written to
-    its binary buffer when it has one. The stream is left open."""
-    binary = getattr(stdout, "buffer", None)
-    if binary is None:
-        with _output_errors("standard output"):
-            if bom:
-                stdout.write("\ufeff")
-            yield stdout
-            stdout.flush()
-        return
-    with _output_errors("standard output"):
-        stdout.flush()
-    wrapper = io.TextIOWrapper(binary, encoding="utf-8", newline="")
-    try:
-        with _output_errors("standard output"):
+    its binary buffer when it has one. The stream is left open.
+
+    The export goes to a temporary file first and reaches ``stdout`` only once it is complete,
+    so an export that fails half-way prints nothing rather than half a file; a failed write to
+    ``stdout`` is an :class:`OutputError`.
+    """
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryFile() as spool:
+        wrapper = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        try:
             if bom:
                 wrapper.write("\ufeff")
             yield wrapper
             wrapper.flush()
-    finally:
-        with contextlib.suppress(ValueError, OSError):
-            wrapper.detach()
+        finally:
+            with contextlib.suppress(ValueError):
+                wrapper.detach()
+        spool.seek(0)
+        with _output_errors("standard output"):
+            binary = getattr(stdout, "buffer", None)
+            if binary is None:
+                stdout.write(spool.read().decode("utf-8"))
+                stdout.flush()
+                return
+            stdout.flush()
+            shutil.copyfileobj(spool, binary)
+            binary.flush()
 
 
 # --------------------------------------------------------------------------- markdown

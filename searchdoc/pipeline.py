@@ -194,11 +194,31 @@ def _decode_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+#: The kind of a document stored under an id of the user's own choosing (``nota-2020-1``, a
+#: memo, notes): it has no official page, is cited by its title, and is searched, shown and
+#: exported like any other document.
+LOCAL_KIND = "local"
+
+
+def is_official_id(doc_id: str) -> bool:
+    """True when ``doc_id`` is an official publication id (not a local document's own id)."""
+    from searchdoc import citations
+
+    try:
+        citations.normalize_id(doc_id)
+    except UsageError:
+        return False
+    return True
+
+
 def metadata_for_id(doc_id: str) -> dict:
     """What an identifier alone tells about a document (kind, dossier, number, url)."""
     from searchdoc import citations
 
     meta: dict = {"id": doc_id}
+    if not is_official_id(doc_id):
+        meta["kind"] = LOCAL_KIND
+        return meta
     reference = citations.try_parse(doc_id)
     if reference is not None:
         meta["kind"] = reference.kind

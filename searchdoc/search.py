@@ -64,9 +64,15 @@ def paragraph_url(document: Document) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _official_url(doc_id: str) -> str | None:
+    """The official page of ``doc_id``; None for a local document (a user's own notes, ingested
+    under an id of their choosing), which has no page anywhere."""
     from searchdoc import citations
+    from searchdoc.errors import InvalidIdentifierError
 
-    return citations.official_url(doc_id)
+    try:
+        return citations.official_url(doc_id)
+    except InvalidIdentifierError:
+        return None
 
 
 def match_spans(text: str, matched: dict[str, set[str]]) -> list[tuple[int, int]]:

@@ -26,8 +26,12 @@ USER_AGENT = f"searchdoc/{__version__} (+{PROJECT_URL}; Dutch parliamentary docu
 
 #: Seconds between two requests to the same host (politeness; the services publish no limit).
 REQUEST_DELAY = 1.0
-#: (connect, read) timeouts in seconds.
-REQUEST_TIMEOUT = (10.0, 60.0)
+#: Seconds to wait for a connection to be accepted.
+REQUEST_CONNECT_TIMEOUT = 10.0
+#: Seconds to wait for the next data of an answer (SEARCHDOC_TIMEOUT).
+REQUEST_READ_TIMEOUT = 30.0
+#: Seconds one request may take in all, however slowly the server sends (SEARCHDOC_DEADLINE).
+REQUEST_DEADLINE = 120.0
 #: Attempts per request on connection errors, truncated bodies, 429 and 5xx.
 REQUEST_RETRIES = 4
 #: Base of the exponential backoff, in seconds; Retry-After wins when the server sends it.
@@ -82,26 +86,63 @@ ENV_SRU_URL = "SEARCHDOC_SRU_URL"
 ENV_TK_URL = "SEARCHDOC_TK_URL"
 ENV_REPOSITORY_URL = "SEARCHDOC_REPOSITORY_URL"
 ENV_DELAY = "SEARCHDOC_DELAY"
+ENV_TIMEOUT = "SEARCHDOC_TIMEOUT"
+ENV_DEADLINE = "SEARCHDOC_DEADLINE"
 ENV_CACHE = "SEARCHDOC_CACHE"
 ENV_TAXONOMY = "SEARCHDOC_TAXONOMY"
 ENV_SYNONYMS = "SEARCHDOC_SYNONYMS"
 
 
-def _env_float(name: str, default: float) -> float:
+#: Every numeric environment variable: (default, lowest, highest accepted value), in seconds.
+NUMERIC_ENV = {
+    ENV_DELAY: (REQUEST_DELAY, 0.0, 600.0),
+    ENV_TIMEOUT: (REQUEST_READ_TIMEOUT, 0.1, 3600.0),
+    ENV_DEADLINE: (REQUEST_DEADLINE, 0.1, 86400.0),
+}
+
+
+def env_number(name: str) -> float:
+    """The value of the numeric environment variable ``name``, or its default when unset.
+
+    Anything that is not a finite number within the accepted range (``inf``, ``nan``, ``-1``,
+    ``1e999``, ``ten``) is a usage error naming the variable and the range.
+    """
+    import math
+
+    default, low, high = NUMERIC_ENV[name]
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         value = float(raw)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
         from searchdoc.errors import UsageError
 
-        raise UsageError(f"{name}={raw!r} is not a number of seconds") from None
-    if value < 0:
-        from searchdoc.errors import UsageError
-
-        raise UsageError(f"{name} must not be negative")
+        raise UsageError(
+            f"{name}={raw.strip()[:40]!r} is not accepted: give a number of seconds from {low:g} to {high:g}")
     return value
+
+
+def env_url(name: str, default: str) -> str:
+    """The service URL in the environment variable ``name``, or ``default`` when unset.
+
+    A URL the crawler's URL policy would refuse (user info, a backslash, not http or https) is a
+    usage error naming the variable, rather than a failure of every request later.
+    """
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    from searchdoc.sources.http import url_problem
+
+    problem = url_problem(raw.strip())
+    if problem is not None:
+        from searchdoc.errors import UsageError
+
+        raise UsageError(
+            f"{name}={raw.strip()[:80]!r} is not accepted: {problem}; give an http(s) URL such as {default}")
+    return raw.strip()
 
 
 def find_checkout(start: Path | None = None) -> Path | None:
@@ -156,6 +197,8 @@ class Settings:
     tk_url: str = TK_URL
     repository_url: str = REPOSITORY_URL
     delay: float = REQUEST_DELAY
+    timeout: float = REQUEST_READ_TIMEOUT
+    deadline: float = REQUEST_DEADLINE
     http_cache_dir: Path | None = None
     taxonomy_file: Path | None = None
     synonyms_file: Path | None = None
@@ -163,13 +206,10 @@ class Settings:
 
     @property
     def service_hosts(self) -> set[str]:
-        """The only hosts searchdoc may contact."""
-        from urllib.parse import urlsplit
+        """The only hosts searchdoc may contact, as ``host[:port]`` read by the HTTP client's parser."""
+        from searchdoc.sources.http import host_of
 
-        return {
-            urlsplit(u).netloc.lower()
-            for u in (self.ob_url, self.sru_url, self.tk_url, self.repository_url)
-        }
+        return {host_of(u) for u in (self.ob_url, self.sru_url, self.tk_url, self.repository_url)}
 
 
 def resolve(corpus: str | os.PathLike | None = None, index: str | os.PathLike | None = None) -> Settings:
@@ -194,11 +234,13 @@ def resolve(corpus: str | os.PathLike | None = None, index: str | os.PathLike | 
     return Settings(
         corpus_dir=Path(corpus_dir).expanduser(),
         index_dir=Path(index_dir).expanduser(),
-        ob_url=os.environ.get(ENV_OB_URL) or OB_URL,
-        sru_url=os.environ.get(ENV_SRU_URL) or SRU_URL,
-        tk_url=os.environ.get(ENV_TK_URL) or TK_URL,
-        repository_url=os.environ.get(ENV_REPOSITORY_URL) or REPOSITORY_URL,
-        delay=_env_float(ENV_DELAY, REQUEST_DELAY),
+        ob_url=env_url(ENV_OB_URL, OB_URL),
+        sru_url=env_url(ENV_SRU_URL, SRU_URL),
+        tk_url=env_url(ENV_TK_URL, TK_URL),
+        repository_url=env_url(ENV_REPOSITORY_URL, REPOSITORY_URL),
+        delay=env_number(ENV_DELAY),
+        timeout=env_number(ENV_TIMEOUT),
+        deadline=env_number(ENV_DEADLINE),
         http_cache_dir=Path(cache).expanduser() if cache else None,
         taxonomy_file=Path(taxonomy).expanduser() if taxonomy else None,
         synonyms_file=Path(synonyms).expanduser() if synonyms else None,

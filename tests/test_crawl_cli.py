@@ -149,7 +149,7 @@ def test_offline_says_so_in_one_line_and_changes_nothing(letter_env, tmp_path):
     }
     before = snapshot(corpus_dir), snapshot(index_dir)
     done = subprocess.run(
-        [sys.executable, "-m", "searchdoc", "crawl"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+        [sys.executable, "-m", "searchdoc", "crawl"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path
     )
     assert done.returncode == 1
     assert done.stdout == ""

@@ -513,10 +513,10 @@ def test_an_id_is_required_when_the_xml_does_not_name_one():
 @pytest.mark.parametrize("parser", [parse_official_xml, parse_metadata_xml])
 def test_hostile_xml_is_refused_fast(name, parser):
     data = (OFFICIAL / f"{name}.xml").read_bytes()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other work on the machine does not count
     with pytest.raises(UnsafeContentError) as caught:
         parser(data)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert "\n" not in str(caught.value)
     assert "root:" not in str(caught.value)
 

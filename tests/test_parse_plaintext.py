@@ -194,9 +194,10 @@ def test_letter_is_fast():
     parse_plaintext(text, "kst-33694-45")
     timings = []
     for _ in range(5):
-        start = time.perf_counter()
+        # CPU time of this process, not the wall clock: other work on the machine does not count.
+        start = time.process_time()
         parse_plaintext(text, "kst-33694-45")
-        timings.append(time.perf_counter() - start)
+        timings.append(time.process_time() - start)
     assert min(timings) < 0.1
 
 

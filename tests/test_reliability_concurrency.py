@@ -1,26 +1,29 @@
 """Concurrency: two writers never corrupt anything, and searches keep answering during writes.
 
 A second writer waits for the lock with a message (and finishes), or after the lock timeout
-exits 1 saying another process holds it.
+exits 1 saying another process holds it. Overlaps are made, not hoped for: the first writer
+stops itself (SIGSTOP) at a chosen call in the middle of its build, the test does the
+overlapping work, then lets it go on (SIGCONT), whatever the speed or load of the machine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from test_reliability_crash import (
+    INDEX_POINTS,
     assert_search_correct,
     build_corpus,
     doctor_findings,
     searchdoc_env,
+    start_paused,
     write_sources,
 )
 
@@ -42,16 +45,15 @@ def finish(process: subprocess.Popen) -> tuple[int, str, str]:
     return process.returncode, stdout, stderr
 
 
-def wait_for(condition, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, "the first writer finished before the test could overlap it"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
+#: Calls at which a rebuild is paused: its first index file renamed into its building folder
+#: (mid-build), and its state file synced (the build complete, the old index still in place).
+MID_BUILD = [("os.replace", 1), ("os.fsync", 1)]
 
 
-def building(index_dir: Path, process: subprocess.Popen):
-    return lambda: (index_dir.parent / f".{index_dir.name}.building-{process.pid}").exists()
+def rebuild_paused(env: dict[str, str], index_dir, pause: tuple[str, int]) -> subprocess.Popen:
+    process = start_paused(["index", "--rebuild"], env, INDEX_POINTS, pause)
+    assert (index_dir.parent / f".{index_dir.name}.building-{process.pid}").is_dir()
+    return process
 
 
 @pytest.mark.slow
@@ -59,10 +61,8 @@ def building(index_dir: Path, process: subprocess.Popen):
 def test_second_index_waits_for_the_first_and_both_finish(tmp_path):
     corpus_dir, index_dir, _ = build_corpus(tmp_path, 60)
     env = searchdoc_env(corpus_dir, index_dir)
-    first = start(["index", "--rebuild"], env)
-    wait_for(building(index_dir, first), first)
-    # Freeze the first writer mid-build, so the second surely meets the lock however fast the machine.
-    first.send_signal(signal.SIGSTOP)
+    # The first writer stops itself mid-build, so the second surely meets the lock.
+    first = rebuild_paused(env, index_dir, MID_BUILD[0])
     try:
         second = start(["index", "--rebuild"], env)
         waited = second.stderr.readline()
@@ -83,9 +83,7 @@ def test_ingest_while_a_rebuild_runs(tmp_path):
     corpus_dir, index_dir, ids = build_corpus(tmp_path, 60)
     env = searchdoc_env(corpus_dir, index_dir)
     changed = write_sources(tmp_path / "changes", ids[:10] + ["kst-94000-1", "kst-94000-2"], version=7, seed=5)
-    rebuild = start(["index", "--rebuild"], env)
-    wait_for(building(index_dir, rebuild), rebuild)
-    rebuild.send_signal(signal.SIGSTOP)  # the ingest runs entirely inside the rebuild
+    rebuild = rebuild_paused(env, index_dir, MID_BUILD[0])  # the ingest runs entirely inside the rebuild
     try:
         ingest = start(["ingest", *map(str, sorted((tmp_path / "changes").glob("*.txt")))], env)
         code, out, err = finish(ingest)
@@ -113,8 +111,7 @@ def test_second_ingest_waits_for_the_corpus_lock(tmp_path):
         waiting = start(["ingest", str(tmp_path / "new" / "kst-94001-1.txt")], env)
         first_line = waiting.stderr.readline()
         assert first_line.startswith(f"{WAITING} the corpus"), first_line
-        time.sleep(0.3)
-        assert waiting.poll() is None and not Corpus(corpus_dir).has("kst-94001-1")
+        assert not Corpus(corpus_dir).has("kst-94001-1")
     code, out, err = finish(waiting)
     assert code == 0, err
     assert out.startswith("ingested kst-94001-1: ")
@@ -153,24 +150,25 @@ def test_searches_keep_answering_during_rebuilds(tmp_path):
     expected = expected_hits(corpus_dir)
     corpus = Corpus(corpus_dir)
     searches = failures = 0
-    cli_searches = []
-    for _round in range(2):
-        rebuild = start(["index", "--rebuild"], env)
-        cli_searches.append(start(["search", MARKER, "--limit", "1000", "--format", "json"], env))
-        while rebuild.poll() is None:
-            index = Index(index_dir, corpus)
-            try:
-                index.ensure_fresh()
-                result = searching.search(index, corpus, MARKER, limit=None)
-                found = {(hit.doc_id, hit.paragraph) for hit in result.hits}
-                failures += found != expected
-            finally:
-                index.close()
-            searches += 1
+    for pause in MID_BUILD:
+        rebuild = rebuild_paused(env, index_dir, pause)
+        try:
+            # While the rebuild is stopped in the middle: three searches here, one on the command line.
+            for _ in range(3):
+                index = Index(index_dir, corpus)
+                try:
+                    index.ensure_fresh()
+                    result = searching.search(index, corpus, MARKER, limit=None)
+                    found = {(hit.doc_id, hit.paragraph) for hit in result.hits}
+                    failures += found != expected
+                finally:
+                    index.close()
+                searches += 1
+            code, out, err = finish(start(["search", MARKER, "--limit", "1000", "--format", "json"], env))
+            assert code == 0, err
+            assert {(h["doc_id"], h["paragraph"]) for h in json.loads(out)["hits"]} == expected
+        finally:
+            os.kill(rebuild.pid, signal.SIGCONT)
         assert finish(rebuild)[0] == 0
-    for process in cli_searches:
-        code, out, err = finish(process)
-        assert code == 0, err
-        assert {(h["doc_id"], h["paragraph"]) for h in json.loads(out)["hits"]} == expected
-    assert searches >= 6 and failures == 0
+    assert searches == 6 and failures == 0
     assert doctor_findings(corpus_dir, index_dir) == set()

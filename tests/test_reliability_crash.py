@@ -6,8 +6,12 @@ JSON - is exactly the new version, which ``doctor`` rolls forward), and the inde
 previous good one or be detected and rebuilt by the next command, after which a search gives
 the right paragraphs and ``doctor`` finds nothing but leftovers of the killed process.
 
-The kill delays are drawn from a seeded generator, spread over the measured length of an
-uninterrupted run, so kills land at start-up, mid-parse, mid-write and mid-commit.
+Each kill lands at a chosen call in the killed process itself, not at a moment: the command
+runs with a hook that sends SIGKILL to its own process on the n-th call of a function (parsing a
+document, syncing a written file before its rename, renaming it into place, creating or removing
+a folder). The calls are counted in an uninterrupted run and n is drawn from a seeded generator,
+so kills land mid-parse, mid-write and mid-commit on every run, however fast or loaded the
+machine is.
 """
 
 from __future__ import annotations
@@ -20,8 +24,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,67 +79,99 @@ def searchdoc_env(corpus_dir: Path, index_dir: Path, **extra: str) -> dict[str, 
     return env
 
 
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "searchdoc", *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+#: Runs ``searchdoc ARGS`` with every function in TARGETS counted (in the main process, not in
+#: forked workers) and the N-th call of KILL_TARGET turned into kill -9 of that process (or
+#: into another signal, as ``os.fsync@3:SIGSTOP``); the counts of a run that finishes are
+#: written to COUNT_FILE as JSON.
+#: Usage: python -c KILL_HOOK TARGETS KILL_TARGET@N[:SIGNAL] COUNT_FILE ARGS...
+KILL_HOOK = r"""
+import importlib, json, os, signal, sys
+
+targets, spec, count_file, *args = sys.argv[1:]
+kill_target, _, kill_at = spec.partition("@")
+kill_nth, _, kill_signal = kill_at.partition(":")
+kill_signal = getattr(signal, kill_signal or "SIGKILL")
+main_pid = os.getpid()
+calls = {}
 
 
-def run_and_kill(args: list[str], env: dict[str, str], delay: float,
-                 started_writing: Callable[[], bool] | None = None) -> bool:
-    """Start a searchdoc command and SIGKILL it; True if it was killed before it finished.
+def install(target):
+    module_name, _, name = target.rpartition(".")
+    module = importlib.import_module(module_name)
+    original = getattr(module, name)
 
-    Without ``started_writing`` the kill comes ``delay`` seconds after the start; with it,
-    ``delay`` seconds after ``started_writing()`` first holds, so that the kill lands in the
-    writing phase however fast or slow the machine is today.
-    """
-    process = start(args, env)
-    try:
-        if started_writing is not None:
-            deadline = time.monotonic() + 60
-            while process.poll() is None and not started_writing() and time.monotonic() < deadline:
-                time.sleep(0.002)
-        process.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        process.stderr.close()
+    def hooked(*a, **k):
+        if os.getpid() == main_pid:
+            calls[target] = calls.get(target, 0) + 1
+            if target == kill_target and calls[target] == int(kill_nth):
+                os.kill(main_pid, kill_signal)
+        return original(*a, **k)
+
+    setattr(module, name, hooked)
+
+
+for target in targets.split(","):
+    install(target)
+from searchdoc.cli import main
+
+try:
+    main(args)
+finally:
+    with open(count_file, "w") as handle:
+        json.dump(calls, handle)
+"""
+#: Where kills land: parsing a source, syncing a written file (before its rename), the rename.
+STORE_POINTS = ("searchdoc.pipeline.parse_source", "os.fsync", "os.replace")
+#: Where kills land in an index build: its folders, its files, its renames.
+INDEX_POINTS = ("os.mkdir", "os.fsync", "os.replace", "os.unlink")
+
+
+def hooked_run(args: list[str], env: dict[str, str], points: tuple[str, ...], kill: str,
+               count_file: str = os.devnull) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", KILL_HOOK, ",".join(points), kill, count_file, *args], env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def count_calls(args: list[str], env: dict[str, str], points: tuple[str, ...], folder: Path) -> dict[str, int]:
+    """Run the command to completion; how often it called each of ``points``."""
+    count_file = folder / "calls.json"
+    result = hooked_run(args, env, points, "none@0", str(count_file))
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(count_file.read_text())
+    count_file.unlink()
+    return {point: counts.get(point, 0) for point in points}
+
+
+def run_and_kill(args: list[str], env: dict[str, str], points: tuple[str, ...], kill: tuple[str, int]) -> bool:
+    """Run a searchdoc command that SIGKILLs itself at the ``kill[1]``-th call of ``kill[0]``;
+    True if it was killed, False if it finished before that call."""
+    result = hooked_run(args, env, points, f"{kill[0]}@{kill[1]}")
+    if result.returncode == -signal.SIGKILL:
         return True
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
-    assert process.returncode == 0, stderr
+    assert result.returncode == 0, result.stderr
     return False
 
 
-def modified_since(folder: Path, moment: float) -> Callable[[], bool]:
-    """True once any file directly in ``folder`` was written after ``moment`` (time.time())."""
-    threshold = int(moment * 1e9)
+def start_paused(args: list[str], env: dict[str, str], points: tuple[str, ...],
+                 pause: tuple[str, int]) -> subprocess.Popen:
+    """Start a searchdoc command that stops itself (SIGSTOP) at the ``pause[1]``-th call of
+    ``pause[0]``; return once it has stopped there. Continue it with SIGCONT."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_HOOK, ",".join(points), f"{pause[0]}@{pause[1]}:SIGSTOP", os.devnull, *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status = os.waitpid(process.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"{args} ended before its call {pause[1]} of {pause[0]}"
+    return process
 
-    def check() -> bool:
-        try:
-            return any(entry.stat().st_mtime_ns > threshold for entry in os.scandir(folder))
-        except FileNotFoundError:
-            return False
 
-    return check
-
-
-def kill_plan(rng: random.Random, full: float, count: int) -> list[tuple[float, bool]]:
-    """(delay, after first write?) pairs: half anywhere in a run, half within its writing phase."""
+def kill_plan(rng: random.Random, counts: dict[str, int], count: int) -> list[tuple[str, int]]:
+    """(function, n) pairs: each point in turn, at a call drawn from those of a full run."""
+    points = [point for point in sorted(counts) if counts[point]]
     plan = []
     for n in range(count):
-        if n % 2:
-            plan.append((rng.uniform(0.0, 0.3), True))
-        else:
-            plan.append((rng.uniform(0.05, full * 0.85), False))
+        point = points[n % len(points)]
+        plan.append((point, rng.randint(1, counts[point])))
     return plan
-
-
-def timed_run(args: list[str], env: dict[str, str]) -> float:
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "searchdoc", *args], env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    return time.monotonic() - started
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -260,18 +294,17 @@ def test_kill_during_ingest(tmp_path):
         return folder, {doc_id: sha(data) for doc_id, data in written.items()}
 
     folder, _ = batch(0)
-    full = timed_run(["ingest", *map(str, sorted(folder.glob("*.txt")))], env)
+    counts = count_calls(["ingest", *map(str, sorted(folder.glob("*.txt")))], env, STORE_POINTS, tmp_path)
     ids.extend(f"kst-92000-{j}" for j in range(1, 6))
     kills = mid_write = cut_total = 0
     attempted: dict[str, set[str]] = {}
-    for round_no, (delay, in_writing) in enumerate(kill_plan(rng, full, 2 * KILLS), start=1):
+    for round_no, kill in enumerate(kill_plan(rng, counts, 2 * KILLS), start=1):
         if kills >= KILLS:
             break
         folder, new = batch(round_no)
         for doc_id, digest in new.items():
             attempted.setdefault(doc_id, set()).add(digest)
-        trigger = modified_since(corpus_dir / "documents", time.time()) if in_writing else None
-        killed = run_and_kill(["ingest", *map(str, sorted(folder.glob("*.txt")))], env, delay, trigger)
+        killed = run_and_kill(["ingest", *map(str, sorted(folder.glob("*.txt")))], env, STORE_POINTS, kill)
         kills += killed
         cut = check_corpus(corpus_dir, attempted)
         cut_total += len(cut)
@@ -281,7 +314,7 @@ def test_kill_during_ingest(tmp_path):
         findings = doctor_findings(corpus_dir, index_dir)
         assert findings <= LEFTOVERS | ({"raw-mismatch"} if cut else set()), findings
         ids.extend(d for d in new if d not in ids and corpus.has(d))
-    print(f"ingest: full run {full:.2f} s, {kills} kills, {mid_write} mid-write, {cut_total} cut saves")
+    print(f"ingest: calls {counts}, {kills} kills, {mid_write} mid-write, {cut_total} cut saves")
     assert kills >= KILLS
     assert mid_write >= 2, f"only {mid_write} of {kills} kills landed while documents were being stored"
     assert_search_correct(corpus_dir, index_dir)
@@ -294,23 +327,17 @@ def test_kill_during_index_rebuild(tmp_path):
     corpus_dir, index_dir, _ = build_corpus(tmp_path, 60)
     env = searchdoc_env(corpus_dir, index_dir)
     rng = random.Random(9002)
-    full = timed_run(["index", "--rebuild"], env)
+    counts = count_calls(["index", "--rebuild"], env, INDEX_POINTS, tmp_path)
     kills = mid_build = 0
-    for delay, in_writing in kill_plan(rng, full, 2 * KILLS):
+    for kill in kill_plan(rng, counts, 2 * KILLS):
         if kills >= KILLS:
             break
-        process = start(["index", "--rebuild"], env)
-        building = index_dir.parent / f".{index_dir.name}.building-{process.pid}"
-        try:
-            while in_writing and process.poll() is None and not building.exists():
-                time.sleep(0.002)
-            process.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            mid_build += building.exists()
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            kills += 1
-        process.stderr.close()
+        before = {p.name for p in index_dir.parent.iterdir()}
+        killed = run_and_kill(["index", "--rebuild"], env, INDEX_POINTS, kill)
+        kills += killed
+        # A kill during the build leaves the killed process's building folder behind.
+        mid_build += killed and any(".building-" in p.name and p.name not in before
+                                    for p in index_dir.parent.iterdir())
         status, _ = Index(index_dir, Corpus(corpus_dir)).staleness()
         # The previous index stays whole, or (killed between the two renames) is missing and rebuilt.
         assert status in ("fresh", "missing")
@@ -346,14 +373,13 @@ def test_kill_during_incremental_index(tmp_path):
         ids.remove(gone)
 
     change_corpus()
-    full = timed_run(["index"], env)
+    counts = count_calls(["index"], env, INDEX_POINTS, tmp_path)
     kills = 0
-    for delay, in_writing in kill_plan(rng, full, 2 * KILLS):
+    for kill in kill_plan(rng, counts, 2 * KILLS):
         if kills >= KILLS:
             break
         change_corpus()
-        trigger = modified_since(index_dir, time.time()) if in_writing else None
-        kills += run_and_kill(["index"], env, delay, trigger)
+        kills += run_and_kill(["index"], env, INDEX_POINTS, kill)
         index = Index(index_dir, corpus)
         assert index.staleness()[0] in ("fresh", "stale")
         assert index.readable()
@@ -444,17 +470,19 @@ def test_kill_during_crawl(tmp_path, publications):
     env = publications.env(corpus_dir, index_dir, tmp_path / "http-cache")
     ids = publications.official + publications.generated
     rng = random.Random(9004)
-    full = timed_run(["crawl", *ids], env)
+    assert cli(["crawl", *ids], env).returncode == 0
+    # Counted on a refresh that finds every generated document changed, as each round will.
+    publications.publish(2)
+    counts = count_calls(["crawl", "--refresh", *ids], env, STORE_POINTS, tmp_path)
     kills = 0
     attempted: dict[str, set[str]] = {}
-    for round_no, (delay, in_writing) in enumerate(kill_plan(rng, full, 2 * KILLS), start=2):
+    for round_no, kill in enumerate(kill_plan(rng, counts, 2 * KILLS), start=3):
         if kills >= KILLS:
             break
         publications.publish(round_no)
         for doc_id in publications.generated:
             attempted.setdefault(doc_id, set()).update(publications.shas(doc_id))
-        trigger = modified_since(corpus_dir / "documents", time.time()) if in_writing else None
-        kills += run_and_kill(["crawl", "--refresh", *ids], env, delay, trigger)
+        kills += run_and_kill(["crawl", "--refresh", *ids], env, STORE_POINTS, kill)
         check_corpus(corpus_dir, attempted)
         assert doctor_findings(corpus_dir, index_dir) <= LEFTOVERS | {"raw-mismatch"}
         assert_search_correct(corpus_dir, index_dir)

@@ -184,18 +184,22 @@ HOSTILE_XML = {
 }
 
 
+#: CPU seconds an ingest of hostile input may use: the kernel stops it beyond that (SIGXCPU),
+#: a bound on work that other processes on the machine cannot make it miss.
+INGEST_CPU_SECONDS = 30
+
+
 def ingest_bounded(path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    """Run ``searchdoc ingest`` with its address space capped at 1.5 GiB and a time limit."""
+    """Run ``searchdoc ingest`` with its address space capped at 1.5 GiB and its CPU time at
+    INGEST_CPU_SECONDS; the wall-clock timeout only guards against a hang."""
 
     def cap() -> None:
         limit = 1536 * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (INGEST_CPU_SECONDS, INGEST_CPU_SECONDS))
 
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "searchdoc", "ingest", str(path), *args], env=env,
-                            capture_output=True, text=True, timeout=60, preexec_fn=cap)
-    result.elapsed = time.monotonic() - started
-    return result
+    return subprocess.run([sys.executable, "-m", "searchdoc", "ingest", str(path), *args], env=env,
+                          capture_output=True, text=True, timeout=600, preexec_fn=cap)
 
 
 @pytest.fixture
@@ -222,7 +226,6 @@ def test_hostile_xml_is_refused_in_bounded_memory_and_time(name, cli_env, tmp_pa
     assert result.returncode == 2, result.stderr
     line = one_error_line(result.stderr)
     assert str(path) in line and "refused" in line
-    assert result.elapsed < 30
     assert httpserver.log == [], "a DTD or entity was fetched"
     assert corpus_files(corpus_dir) == before
 
@@ -250,7 +253,6 @@ def test_deeply_nested_html_is_refused_in_bounded_time(name, data, cli_env, tmp_
     result = ingest_bounded(path, cli_env)
     assert result.returncode == 2, result.stderr
     assert "levels deep; refused" in one_error_line(result.stderr)
-    assert result.elapsed < 30
 
 
 @pytest.mark.slow
@@ -258,7 +260,6 @@ def test_html_entity_declarations_are_not_expanded(cli_env, tmp_path):
     path = tmp_path / "kst-33694-99.html"
     path.write_bytes(html_entity_bomb())
     result = ingest_bounded(path, cli_env)
-    assert result.elapsed < 30
     if result.returncode == 0:
         stored = (Path(cli_env["SEARCHDOC_CORPUS"]) / "documents" / "kst-33694-99.json").read_bytes()
         assert len(stored) < 2 * len(html_entity_bomb())
@@ -548,27 +549,52 @@ def test_citations_in_fetched_documents_cannot_lead_outside(tmp_path, httpserver
 
 
 def test_a_server_that_never_answers_in_time_is_retried_then_reported(tmp_path, httpserver):
-    from searchdoc.errors import FetchError
-    from searchdoc.sources.http import HttpClient
+    """Bounded by attempts, not by the clock: the handler holds every answer until the test ends."""
+    import threading
+
+    from searchdoc.errors import FetchError, OfflineError
+    from searchdoc.sources.http import UNANSWERED_ATTEMPTS, HttpClient
+
+    release = threading.Event()
+    answered: list[bool] = []
 
     def slow(request):
         from werkzeug import Response
 
-        time.sleep(0.5)
+        if answered:
+            release.wait(60)
+        answered.append(True)
         return Response("te laat", status=200)
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     base = httpserver.url_for("").rstrip("/")
     config = settings.Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", ob_url=base, delay=0)
     waits: list[float] = []
-    client = HttpClient(config, use_cache=False, trust_env=False, timeout=(1.0, 0.1), sleep=waits.append)
-    started = time.monotonic()
-    with pytest.raises(FetchError, match=rf"timed out after {settings.REQUEST_RETRIES} attempts"):
-        client.get(base + "/slow")
-    client.close()
-    assert len(waits) == settings.REQUEST_RETRIES - 1 and time.monotonic() - started < 10
-    # The server's handlers are still sleeping: let them finish, or they would log their
-    # requests into the shared server's log during the next test.
-    deadline = time.monotonic() + 5
-    while len(httpserver.log) < settings.REQUEST_RETRIES and time.monotonic() < deadline:
+    answering = HttpClient(config, use_cache=False, trust_env=False, timeout=(30.0, 30.0), sleep=waits.append)
+    silent = HttpClient(config, use_cache=False, trust_env=False, timeout=(1.0, 0.1), sleep=waits.append)
+    try:
+        # The first request is answered (with time to spare): that host has been reached, so it
+        # gets every retry once it stops answering.
+        assert answering.get(base + "/slow").content == b"te laat"
+        answering.timeout = (1.0, 0.1)
+        retried = rf"sent no answer within 0.1 s .* after {settings.REQUEST_RETRIES} attempts"
+        with pytest.raises(FetchError, match=retried):
+            answering.get(base + "/slow")
+        assert len(waits) == settings.REQUEST_RETRIES - 1
+        # A host that has never answered in this run is given up sooner, as unreachable.
+        waits.clear()
+        with pytest.raises(OfflineError, match=rf"sent no answer within 0.1 s .* after {UNANSWERED_ATTEMPTS} attempts"):
+            silent.get(base + "/slow")
+        assert len(waits) == UNANSWERED_ATTEMPTS - 1
+    finally:
+        answering.close()
+        silent.close()
+        release.set()
+    # Let the held handlers finish (an observable state, not a fixed time), or they would log
+    # their requests into the next test's server.
+    expected = 1 + settings.REQUEST_RETRIES + UNANSWERED_ATTEMPTS
+    for _ in range(1200):
+        if len(httpserver.log) >= expected:
+            break
         time.sleep(0.05)
+    assert len(httpserver.log) == expected

@@ -82,11 +82,12 @@ def test_letter_precision_and_recall(letter, labels, tagger):
 def test_tagging_speed(letter, tagger):
     fresh = ThemeTagger(tagger.taxonomy)
     rounds = 20
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: other work on the machine does not count.
+    started = time.process_time()
     for _ in range(rounds):
         for section, text in letter:
             fresh.tag(text, section)
-    rate = rounds * len(letter) / (time.perf_counter() - started)
+    rate = rounds * len(letter) / max(time.process_time() - started, 1e-6)
     print(f"\ntagging speed: {rate:.0f} paragraphs/second")
     assert rate > 300
 
