@@ -3,7 +3,9 @@
 Each page's commands run in order, in one scratch folder, with the installed `searchdoc` script, against a private
 copy of the bundled letter's corpus and index and a local server playing the official services (so `crawl`
 examples fetch the letter's cited documents). A command must exit 0 unless its line ends with `# exit N`.
-`searchdoc serve` runs until stopped; the web tests start it instead.
+Commands come from shell blocks and from the last column of a table row (the README's table of commands); in
+`pip install … && searchdoc …` the part after the install runs. `searchdoc serve` runs until stopped; the web tests
+start it instead.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(sh|bash|shell|console)\s*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 RUNS_SEARCHDOC = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*searchdoc\b|\|\s*searchdoc\b|\$\(.*searchdoc\b")
 EXPECTED_EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
+TABLE_EXAMPLE = re.compile(r"^\|.*\| `(searchdoc [^`]+)` \|\s*$", re.MULTILINE)
+INSTALL_FIRST = re.compile(r"^pip install [^&]+&& ")
 NOT_RUN_HERE = ("searchdoc serve",)
 
 
 def page_commands(page: Path) -> list[tuple[int, str]]:
     """(line number, command) for every searchdoc command in the page's shell blocks."""
     text = page.read_text(encoding="utf-8")
-    commands = []
+    commands = [(text.count("\n", 0, row.start()) + 1, row.group(1).replace("\\|", "|"))
+                for row in TABLE_EXAMPLE.finditer(text)]
     for block in FENCE.finditer(text):
         first_line = text.count("\n", 0, block.start(2)) + 1
         for offset, line in enumerate(block.group(2).splitlines()):
@@ -39,16 +44,19 @@ def page_commands(page: Path) -> list[tuple[int, str]]:
                 if not command.startswith("$ "):
                     continue
                 command = command[2:]
+            command = INSTALL_FIRST.sub("", command)
             if command.startswith(("pip ", "python", "#")) or not RUNS_SEARCHDOC.search(command):
                 continue
             if command.startswith(NOT_RUN_HERE):
                 continue
             commands.append((first_line + offset, command))
-    return commands
+    return [(line, command) for line, command in sorted(commands) if not command.startswith(NOT_RUN_HERE)]
 
 
-def test_every_page_with_examples_is_collected():
-    assert page_commands(ROOT / "README.md"), "the README shows no searchdoc command"
+def test_the_readme_examples_are_collected():
+    commands = [command for _, command in page_commands(ROOT / "README.md")]
+    assert 'searchdoc search "autonome wapensystemen" --context 1' in commands
+    assert len(commands) >= 10, commands
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
