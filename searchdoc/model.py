@@ -38,7 +38,11 @@ class Footnote:
 
 @dataclass
 class Paragraph:
-    """A body paragraph; ``n`` counts from 1 within the document body (headings excluded)."""
+    """A body paragraph; ``n`` counts from 1 within the document body (headings excluded).
+
+    ``speaker`` is who says it in a debate (Handelingen): the speaker line as printed, without
+    its colon, e.g. "De heer Wörsdörfer (VVD)", "Minister De Jonge", "De voorzitter".
+    """
 
     n: int
     text: str
@@ -48,6 +52,7 @@ class Paragraph:
     footnotes: list[int] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    speaker: str | None = None
 
 
 @dataclass
@@ -83,6 +88,11 @@ class Document:
 
     def footnote(self, n: int) -> Footnote | None:
         return next((f for f in self.footnotes if f.n == n), None)
+
+    @property
+    def signatories(self) -> list[str]:
+        """One entry per signatory ("De Minister van Defensie, A.Th.B. Bijleveld-Schouten")."""
+        return [line for line in (self.signature or "").split("\n") if line.strip()]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,6 +140,7 @@ class Hit:
     matched_terms: list[str] = field(default_factory=list)
     page_end: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
+    speaker: str | None = None
     #: Character spans of the matched words in ``text`` (for renderers; not part of the JSON).
     spans: list[tuple[int, int]] = field(default_factory=list)
 

@@ -86,7 +86,8 @@ def render_hit(rank: int, hit: Hit, style: Style) -> str:
     for ctx in hit.before:
         lines.append("    " + style.dim(f"¶{ctx['n']} {ctx['text']}"))
     body = decorate(hit.text, hit.spans, _inline_citations(hit, cites), style)
-    lines.append(f"    ¶{hit.paragraph} {body}")
+    speaker = style.bold(f"{hit.speaker}:") + " " if hit.speaker else ""
+    lines.append(f"    ¶{hit.paragraph} {speaker}{body}")
     for ctx in hit.after:
         lines.append("    " + style.dim(f"¶{ctx['n']} {ctx['text']}"))
     return "\n".join(lines)
@@ -147,7 +148,8 @@ def render_document(document: Document, label: str, paragraphs: list[Paragraph],
             page = f" p. {paragraph.page}" + (f"-{paragraph.page_end}" if spans_pages else "")
         tags = f" [{', '.join(themes.get(paragraph.n, []))}]" if themes.get(paragraph.n) else ""
         lines.append(style.dim(f"¶{paragraph.n}{page}{tags}"))
-        lines.append(decorate(paragraph.text, [], paragraph.citations, style))
+        speaker = style.bold(f"{paragraph.speaker}:") + " " if paragraph.speaker else ""
+        lines.append(speaker + decorate(paragraph.text, [], paragraph.citations, style))
         notes = [f for f in document.footnotes if f.n in paragraph.footnotes]
         for note in notes:
             cited = [c.id for c in paragraph.citations if c.footnote == note.n]

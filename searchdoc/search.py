@@ -156,6 +156,7 @@ def make_hit(document: Document, paragraph: Paragraph, score: float, matched: di
         before=before,
         after=after,
         citations=[{"id": c.id, "raw": c.raw, "footnote": c.footnote} for c in paragraph.citations],
+        speaker=paragraph.speaker,
         spans=spans,
     )
 

@@ -155,7 +155,7 @@ def test_kamerstuk_brief_structure():
         (None, "Den Haag, 19 maart 2018"),
         (None, "Hierbij bieden wij u, mede namens de Min"),
         ("1. Het veiligheidsbeeld", "De veiligheidssituatie in en rond Europa"),
-        ("Technologische ontwikkelingen", "Nieuwe technologieën zoals kunstmatige i"),
+        ("1. Het veiligheidsbeeld – Technologische ontwikkelingen", "Nieuwe technologieën zoals kunstmatige i"),
         ("2. Drie pijlers", "De strategie rust op drie pijlers:"),
         ("2. Drie pijlers", "a. Voorkomen: het wegnemen van de grondo"),
         ("2. Drie pijlers", "b. Verdedigen: het beschermen van het gr"),
@@ -243,8 +243,9 @@ def test_nested_divisions_join_headings_that_follow_each_other():
     assert document.paragraph(4).text == fiche  # lijst item with li.nr "Fiche:"
     assert document.paragraph(5).section == f"{fiche} – 1. Algemene gegevens"
     assert document.paragraph(7).text == "Nr. Commissiedocument | COM(2018) 795"
-    assert document.paragraph(9).section == "2. Essentie voorstel"
-    assert document.paragraph(10).section == "3. Nederlandse positie ten aanzien van de mededeling"
+    # Each sub-division keeps the heading of the division around it (issue 13, item 5).
+    assert document.paragraph(9).section == f"{fiche} – 2. Essentie voorstel"
+    assert document.paragraph(10).section == f"{fiche} – 3. Nederlandse positie ten aanzien van de mededeling"
     assert len(document.paragraphs) == 10
 
 

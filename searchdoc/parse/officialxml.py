@@ -254,19 +254,58 @@ class TextBuilder:
         return citation
 
 
+_ROMAN_HEADING = re.compile(r"^(?:[IVXLC]+|[A-Z])[.)](?:\s|$)")
+_NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?(?:\s|$)")
+_ARTICLE_HEADING = re.compile(r"^(?:Artikel|Artikelen|Art\.)\s", re.IGNORECASE)
+_PART_HEADING = re.compile(r"^Onderdee?l(?:en)?\s", re.IGNORECASE)
+
+
+def heading_level(text: str) -> int | None:
+    """How deep a loose heading sits by its numbering: "I." 1, "1." 2, "1.1." 3, "Artikel 3"
+    2, "Onderdeel A" 3; None for an unnumbered heading."""
+    if _ROMAN_HEADING.match(text):
+        return 1
+    match = _NUMBERED_HEADING.match(text)
+    if match:
+        return match.group(1).count(".") + 2
+    if _ARTICLE_HEADING.match(text):
+        return 2
+    if _PART_HEADING.match(text):
+        return 3
+    return None
+
+
+def _rank(level: int | None, before: list[tuple[int | None, str]]) -> int:
+    """The depth a path entry stands for: its level, or one below the numbered ones before it."""
+    if level is not None:
+        return level
+    numbered = [lvl for lvl, _ in before if lvl is not None and lvl > 0]
+    return max(numbered, default=0) + 1
+
+
 class Assembler:
     """Numbers paragraphs, tracks the current section and attaches footnotes to paragraphs.
 
-    Footnotes whose marker sits outside any paragraph (in a heading, a title, an empty block)
-    attach to the next paragraph; consecutive headings with nothing between them are joined
-    so that no heading text is lost.
+    A paragraph's section is its full heading path ("I. ALGEMEEN – 2. Hoofdlijnen"): the
+    headings of the divisions it sits in, then the loose headings (tussenkop) before it, which
+    nest by their numbering ("1." under "I.", "1.1." under "1.", an unnumbered heading under
+    the last numbered one). Footnotes whose marker sits outside any paragraph (in a heading, a
+    title, an empty block) attach to the next paragraph; a heading nothing followed is kept as
+    a paragraph so that no heading text is lost.
     """
 
     def __init__(self) -> None:
         self.paragraphs: list[Paragraph] = []
         self.footnotes: list[Footnote] = []
         self.section: str | None = None
+        self.speaker: str | None = None
         self.fresh_heading = False
+        # The heading path as (level, text); _bases[-1] entries of it belong to the divisions
+        # around the current position; _fresh is where the headings no paragraph followed start.
+        self._path: list[tuple[int | None, str]] = []
+        self._bases: list[int] = [0]
+        self._awaiting_own: list[bool] = [False]
+        self._fresh = 0
         self._pending: list[_Note] = []
         self._numbers: set[int] = set()
         self._ref_paragraph: dict[str, tuple[int, int]] = {}
@@ -289,24 +328,62 @@ class Assembler:
         text = clean_text(text)
         if not text:
             return
-        if self.fresh_heading and self.section:
-            self.section = f"{self.section} – {text}"
+        if not self.fresh_heading:
+            self._fresh = len(self._path)
+        base = self._bases[-1]
+        if self._awaiting_own[-1]:
+            # The division's own heading: it replaces whatever loose headings came before.
+            del self._path[base:]
+            self._path.append((0, text))
+            self._bases[-1] = base + 1
+            self._awaiting_own[-1] = False
+            self._fresh = min(self._fresh, base)
         else:
-            self.section = text
+            level = heading_level(text)
+            numbered = [lvl for lvl, _ in self._path[base:] if lvl is not None and lvl > 0]
+            rank = level if level is not None else (max(numbered, default=0) + 1)
+            keep = len(self._path)
+            while keep > base and _rank(self._path[keep - 1][0], self._path[base:keep - 1]) >= rank:
+                keep -= 1
+            if self.fresh_heading and keep < self._fresh:
+                # Dropping a heading no paragraph followed would lose its text: nest instead.
+                keep = len(self._path)
+            del self._path[keep:]
+            self._fresh = min(self._fresh, keep)
+            self._path.append((level, text))
+        self.section = " – ".join(t for _, t in self._path) or None
         self.fresh_heading = True
 
-    def save(self) -> tuple[str | None, bool, int]:
-        """The section state on entering a structure (divisie, table, vraag)."""
-        return self.section, self.fresh_heading, len(self.paragraphs)
+    def enter_division(self) -> tuple:
+        """Enter a division (divisie, hoofdstuk, artikel): its first heading is its own."""
+        state = self.save()
+        self._bases.append(self._bases[-1])
+        self._awaiting_own.append(True)
+        return state
 
-    def restore(self, state: tuple[str | None, bool, int]) -> None:
+    def leave_division(self, state: tuple) -> None:
+        self._bases.pop()
+        self._awaiting_own.pop()
+        self.restore(state)
+
+    def save(self) -> tuple:
+        """The section state on entering a structure (divisie, table, vraag)."""
+        return self.section, self.fresh_heading, len(self.paragraphs), list(self._path), self._fresh
+
+    def restore(self, state: tuple) -> None:
         """Leave a structure: its headings stop applying."""
-        section, fresh, count = state
+        section, fresh, count, path, fresh_from = state
         # A heading that no paragraph followed would be lost: keep it as a paragraph.
         if self.fresh_heading and self.section and self.section != section:
-            self._emit_text(self.section)
+            self._emit_dangling()
         self.section = section
+        self._path = path
+        self._fresh = fresh_from
         self.fresh_heading = fresh and len(self.paragraphs) == count
+
+    def _emit_dangling(self) -> None:
+        dangling = self._path[self._fresh :]
+        self._emit_text(" – ".join(t for _, t in dangling) if dangling else self.section or "")
 
     def pend(self, notes: Iterable[_Note]) -> None:
         """Notes whose marker is not in a paragraph: they go with the next paragraph."""
@@ -329,7 +406,7 @@ class Assembler:
             self.pend(builder.notes)
             return None
         n = len(self.paragraphs) + 1
-        paragraph = Paragraph(n=n, text=text, section=self.section)
+        paragraph = Paragraph(n=n, text=text, section=self.section, speaker=self.speaker)
         notes = [*self._pending, *builder.notes]
         self._pending = []
         citations = list(builder.citations)
@@ -358,7 +435,7 @@ class Assembler:
     def finish(self) -> tuple[list[Paragraph], list[Footnote]]:
         """Attach what is still pending and return (paragraphs, footnotes)."""
         if self.fresh_heading and self.section:
-            self._emit_text(self.section)
+            self._emit_dangling()
             self.fresh_heading = False
         if self._pending and self.paragraphs:
             self._attach(self._pending, self.paragraphs[-1])
@@ -550,9 +627,9 @@ class _Walker:
         if handler is not None:
             handler(element)
         elif tag in _SECTIONING:
-            state = self.out.save()
+            state = self.out.enter_division()
             self.container(element)
-            self.out.restore(state)
+            self.out.leave_division(state)
         else:
             self.container(element)
 
