@@ -203,8 +203,8 @@ def test_crawl_from_the_letter_fetches_every_cited_document(letter_env, letter_s
             OFFICIAL / f"{doc_id}.metadata.xml"
         ).read_bytes()
     assert corpus.load("ah-tk-20182019-1876").provenance["resolved_from"] == "2019Z01633"
-    # The metadata record wins over what the XML says (its title is the DC.title).
-    assert corpus.load("kst-33694-12").title.startswith("Internationale Veiligheidsstrategie; Brief regering")
+    # The metadata record wins over what the XML says (its title is the stuk's own, from the DC.title).
+    assert corpus.load("kst-33694-12").title == "Geïntegreerde Buitenland- en Veiligheidsstrategie 2018-2022"
     # Indexed at the end, incrementally: the letter itself was not re-indexed.
     assert sorted(report.indexed) == sorted(LETTER_CITED)
     index = Index(config.index_dir, corpus, config)

@@ -143,7 +143,8 @@ def test_metadata_wins_over_the_xml(doc_id):
 
 def test_kamerstuk_brief_structure():
     document = parse("kst-33694-12")
-    assert document.title.startswith("Internationale Veiligheidsstrategie; Brief regering;")
+    assert document.title == "Geïntegreerde Buitenland- en Veiligheidsstrategie 2018-2022"
+    assert document.metadata["full_title"].startswith("Internationale Veiligheidsstrategie; Brief regering;")
     assert parse("kst-33694-12", with_metadata=False).title == (
         "BRIEF VAN DE MINISTERS VAN BUITENLANDSE ZAKEN EN VAN DEFENSIE"
     )
@@ -263,8 +264,7 @@ def test_aanhangsel_questions_and_answers():
         "Antwoord 1",
         "Vraag 2",
         "Vraag 3",
-        "Antwoord 2 en 3",
-        "Antwoord 2 en 3",
+        "Antwoord 2 en 3",  # one answer, one paragraph, however many <al> it has
     ]
     assert texts(document)[0].endswith("killerrobots wil (ingezonden 14 september 2018).")
     assert texts(document)[3] == "Ja."
@@ -275,8 +275,11 @@ def test_aanhangsel_questions_and_answers():
     assert document.paragraph(3).citations == []  # a news URL is not an official document
     (citation,) = document.paragraph(7).citations
     assert (citation.id, citation.kind, citation.raw) == ("kst-34300-X-88", "kamerstuk", "34 300 X, nr. 88")
+    assert document.paragraph(7).text[citation.start : citation.end] == "34 300 X, nr. 88"
     assert document.signature is None
     assert document.metadata["kamervraagnummer"] == "264"
+    assert document.metadata["asked_by"] == ["Belhaj"]
+    assert document.metadata["answered_by"] == ["Minister Blok (Buitenlandse Zaken), mede namens de Minister van Defensie"]
 
 
 def test_aanhangsel_footnote_cites_an_earlier_aanhangsel():
@@ -405,7 +408,9 @@ def test_metadata_xml_fields_and_raw_values():
     fields = meta("kst-34300-X-88")
     assert {k: fields[k] for k in fields if k != "raw"} == {
         "id": "kst-34300-X-88",
-        "title": (
+        # The stuk's own title, not the dossier title before it (issue 13, item 9).
+        "title": "Kabinetsreactie op het AIV/CAVV-advies Autonome wapensystemen",
+        "full_title": (
             "Vaststelling van de begrotingsstaten van het Ministerie van Defensie (X) voor het jaar "
             "2016; Brief regering; Kabinetsreactie op het AIV/CAVV-advies Autonome wapensystemen"
         ),

@@ -21,6 +21,9 @@ from urllib.parse import unquote, urlsplit
 
 from searchdoc.errors import ParseError
 from searchdoc.model import Citation, Document, Footnote, Paragraph
+from searchdoc.parse.handelingen import HandelingenBlocks
+from searchdoc.parse.kamerwrk import KamerwrkBlocks
+from searchdoc.parse.publications import PUBLICATION_BODIES, PublicationBlocks
 from searchdoc.parse.safexml import load_xml, local_name
 
 __all__ = [
@@ -307,6 +310,7 @@ class Assembler:
         self._awaiting_own: list[bool] = [False]
         self._fresh = 0
         self._pending: list[_Note] = []
+        self._pending_refs: list[str] = []
         self._numbers: set[int] = set()
         self._ref_paragraph: dict[str, tuple[int, int]] = {}
         self._marker_offset: dict[int, tuple[int, int]] = {}
@@ -385,6 +389,10 @@ class Assembler:
         dangling = self._path[self._fresh :]
         self._emit_text(" – ".join(t for _, t in dangling) if dangling else self.section or "")
 
+    def pend_refs(self, refs: Iterable[tuple[str, int]]) -> None:
+        """Note references outside a paragraph (in a heading) count for the next paragraph."""
+        self._pending_refs.extend(ref for ref, _ in refs)
+
     def pend(self, notes: Iterable[_Note]) -> None:
         """Notes whose marker is not in a paragraph: they go with the next paragraph."""
         for note in notes:
@@ -423,6 +431,9 @@ class Assembler:
         paragraph.citations = citations
         for ref, offset in builder.refs:
             self._ref_paragraph.setdefault(ref, (n, offset))
+        for ref in self._pending_refs:
+            self._ref_paragraph.setdefault(ref, (n, None))
+        self._pending_refs = []
         self.paragraphs.append(paragraph)
         self.fresh_heading = False
         return paragraph
@@ -491,8 +502,13 @@ _BLOCKS = frozenset(
     datumtekst kamervraagnummer vraagnummer metadata meta plaatje illustratie
     kamervraagopmerking artikel lid definitielijst wat wij aanhef slotformulering
     voorstel-wet amendement amendement-lid wijziging considerans considerans.al citaat box p
+    handelingen vergadering opening agendapunt handeling_bijlage stemmingen onderwerp
+    item-titel spreekbeurt spreker interrumpant motie motie-info
+    body frontm ltrlabel nummer tuskop witreg ondtek gegeven uitgifte intitule
     """.split()
 )
+_ANSWERED_BY = re.compile(r"^(?:Antwoord(?:en)?\s+(?:van\s+)?)(.+?)\s*(?:\((?:ontvangen|ingezonden)\b.*)?\.?$")
+_SIGNATORY_NAMES = {"naam", "deze", "persoon", "achternaam"}
 _SECTIONING = {"divisie", "hoofdstuk", "paragraaf", "afdeling", "artikel", "bijlage", "box"}
 _SIGNATURE = {"tekst-sluiting", "ondertekening"}
 
@@ -513,16 +529,35 @@ class _Header:
     question_date: str | None = None
     answer_date: str | None = None
     question_title: str | None = None
+    asked_by: list[str] = field(default_factory=list)
+    answered_by: list[str] = field(default_factory=list)
     embedded: list[tuple[str, str, str]] = field(default_factory=list)
     signature: list[str] = field(default_factory=list)
+    # Handelingen: the meeting (number, date as printed, time) and the agenda item number.
+    meeting: str | None = None
+    meeting_date: str | None = None
+    meeting_time: str | None = None
+    item: str | None = None
+    # Gazettes: the masthead lines, where and when it was signed, when it was issued.
+    masthead: list[str] = field(default_factory=list)
+    dagtekening: str | None = None
+    signed: str | None = None
+    issued: str | None = None
+    uitgifte: str | None = None
 
 
-class _Walker:
-    """One pass over the body of an ``officiele-publicatie``."""
+class _Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
+    """One pass over the body of an ``officiele-publicatie`` or a ``kamerwrk``."""
 
     def __init__(self) -> None:
         self.out = Assembler()
         self.header = _Header()
+        #: A lid number waiting to open the lid's first paragraph.
+        self.prefix: str | None = None
+
+    def take_prefix(self) -> str | None:
+        prefix, self.prefix = self.prefix, None
+        return prefix
 
     # -- inline ---------------------------------------------------------------------------
 
@@ -548,7 +583,7 @@ class _Walker:
     def inline_element(self, element, tag: str, builder: TextBuilder) -> None:
         if tag == "noot":
             builder.add_note(self.note(element))
-        elif tag == "nootref":
+        elif tag in ("nootref", "voetref"):
             ref = element.get("refid") or element.get("ref") or ""
             if ref:
                 builder.refs.append((ref, builder.marker_offset()))
@@ -608,6 +643,10 @@ class _Walker:
                 builder = TextBuilder()
                 self.block(child, tag)
                 previous = None
+            elif tag == "noot" and self._wrapper_note(child):
+                self.out.paragraph(builder)
+                builder = TextBuilder()
+                self.container(child)
             elif tag == "noot" and not builder.text():
                 # A note standing between blocks (older Aanhangsels) is not a marker in a text.
                 self.block_noot(child)
@@ -626,6 +665,8 @@ class _Walker:
         handler = getattr(self, "block_" + tag.replace("-", "_").replace(".", "_"), None)
         if handler is not None:
             handler(element)
+        elif tag in PUBLICATION_BODIES:
+            self.publication(element)
         elif tag in _SECTIONING:
             state = self.out.enter_division()
             self.container(element)
@@ -635,6 +676,7 @@ class _Walker:
 
     def paragraph_of(self, element, prefix: str | None = None) -> None:
         builder = TextBuilder()
+        prefix = prefix or self.take_prefix()
         if prefix:
             builder.add(prefix)
             builder.space()
@@ -645,6 +687,7 @@ class _Walker:
         builder = TextBuilder()
         self.inline(element, builder)
         self.out.pend(builder.notes)
+        self.out.pend_refs(builder.refs)
         self.out.heading(builder.text())
 
     def block_metadata(self, element) -> None:
@@ -656,7 +699,17 @@ class _Walker:
     block_meta = block_metadata
 
     def block_al(self, element) -> None:
-        self.paragraph_of(element)
+        if any(local_name(c) == "noot" and self._wrapper_note(c) for c in element):
+            self.container(element)
+        else:
+            self.paragraph_of(element)
+
+    @staticmethod
+    def _wrapper_note(element) -> bool:
+        """A ``noot`` without a number that wraps a table is content, not a footnote."""
+        if any(local_name(c) in ("noot.nr", "nr") for c in element):
+            return False
+        return any(local_name(d) in ("table", "tgroup") for d in element.iterdescendants())
 
     block_p = block_al
     block_wat = block_al
@@ -673,6 +726,13 @@ class _Walker:
                     self.header.question_date = self.header.question_date or datum.get("isodatum")
         if kind != "antwoord" and self.header.question_title is None:
             self.header.question_title = clean_text(element.xpath("string()"))
+        if kind == "antwoord" and not self.header.answered_by:
+            answer = _ANSWERED_BY.match(clean_text(element.xpath("string()")))
+            if answer:
+                self.header.answered_by = [answer.group(1)]
+        elif kind != "antwoord" and not self.header.asked_by:
+            names = (clean_text(" ".join(n.itertext())) for n in element.iter() if local_name(n) == "naam")
+            self.header.asked_by = [name for name in names if name]
         self.paragraph_of(element)
 
     block_omschr = block_kamervraagomschrijving
@@ -767,8 +827,23 @@ class _Walker:
         self._signature_line(builder)
 
     def block_ondertekening(self, element) -> None:
+        """One line per signatory: a name (``naam``, ``deze``) ends it, after its function."""
         builder = TextBuilder()
-        self.inline(element, builder)
+        builder.add(element.text)
+        for child in element:
+            tag = local_name(child)
+            if tag in _SIGNATORY_NAMES:
+                builder.space()
+                self.inline(child, builder)
+                self._signature_line(builder)
+                builder = TextBuilder()
+            elif tag in ("functie", "al", "p"):
+                builder.space()
+                self.inline(child, builder)
+                builder.space()
+            elif tag:
+                self.inline_element(child, tag, builder)
+            builder.add(child.tail)
         self._signature_line(builder)
 
     def _signature_line(self, builder: TextBuilder) -> None:
@@ -801,9 +876,11 @@ class _Walker:
                 label = clean_text(child.xpath("string()"))
                 break
         builder = TextBuilder()
-        if label:
-            builder.add(label)
-            builder.space()
+        prefix = self.take_prefix()
+        for part in (prefix, label):
+            if part:
+                builder.add(part)
+                builder.space()
         builder.add(element.text)
         for child in element:
             tag = local_name(child)
@@ -831,14 +908,21 @@ class _Walker:
                 continue
             builder = TextBuilder()
             first = True
+            filled = False
             for entry in row:
                 if local_name(entry) != "entry":
                     continue
                 if not first:
                     builder.add(" | ")
                 first = False
+                start = builder.position
                 self.inline(entry, builder)
-            self.out.paragraph(builder)
+                filled = filled or bool(clean_text("".join(builder._parts)[start:]))
+            if filled:
+                self.out.paragraph(builder)
+            else:
+                # An empty row is spacing in the printed table, not a paragraph.
+                self.out.pend(builder.notes)
         self.out.restore(state)
 
     def _qa(self, element, kind: str) -> None:
@@ -862,10 +946,15 @@ class _Walker:
             if tag in ("nr", "nummer"):
                 builder.add(child.tail)
                 continue
-            if tag in _BLOCKS or (tag and tag not in _INLINE and self._has_blocks(child)):
+            if tag == "table" or (tag and any(local_name(d) == "table" for d in child.iterdescendants())):
+                # A table keeps a paragraph per row; the rest of a question or answer is one.
                 self.out.paragraph(builder)
                 builder = TextBuilder()
                 self.block(child, tag)
+            elif tag in _BLOCKS or (tag and tag not in _INLINE and self._has_blocks(child)):
+                builder.space()
+                self.inline(child, builder)
+                builder.space()
             elif tag:
                 self.inline_element(child, tag, builder)
             builder.add(child.tail)
@@ -907,23 +996,57 @@ _SUBTYPE_SCHEMES = (
     "OVERHEIDop.AanhangselTypen",
     "OVERHEIDop.KamervraagTypen",
     "OVERHEIDop.HandelingTypen",
+    "OVERHEIDop.Rubriek",
 )
+#: The namespaces of repository.overheid.nl's ``owms-metadata`` and the prefix their names take
+#: in metadata.xml (``dcterms:identifier`` is ``DC.identifier`` there).
+_OWMS_NAMESPACES = {
+    "http://purl.org/dc/terms/": "DCTERMS.",
+    "http://standaarden.overheid.nl/owms/terms/": "OVERHEID.",
+    "http://standaarden.overheid.nl/oep/meta/": "OVERHEIDop.",
+    "http://standaarden.overheid.nl/wetgeving/": "OVERHEIDop.",
+}
+_DC_CORE = {"identifier", "title", "type", "creator", "language", "subject", "format"}
 
 
 def parse_metadata_xml(data: bytes) -> dict:
-    """``metadata.xml`` (``metadata_gegevens``) → the fields of a Document plus the raw values.
+    """``metadata.xml`` (``metadata_gegevens``) or a repository ``owms-metadata`` → the fields
+    of a Document plus the raw values.
 
-    Keys: id, title, date, dossier (list), number, vergaderjaar (``2018-2019``), chamber,
-    doc_type, kind, dossier_title, and ``raw`` (name → value, or a list for repeatable names
-    such as OVERHEIDop.indiener, OVERHEIDop.behandeldDossier and OVERHEIDop.bijlage).
+    Keys: id, title (the stuk's own title), full_title (``DC.title`` as given), date, dossier
+    (list), number, vergaderjaar (``2018-2019``), chamber, doc_type, kind, dossier_title, and
+    ``raw`` (name → value, or a list for repeatable names such as OVERHEIDop.indiener,
+    OVERHEIDop.behandeldDossier and OVERHEIDop.bijlage).
     """
-    root = load_xml(data, roots=("metadata_gegevens",), what="metadata.xml")
+    root = load_xml(data, roots=("metadata_gegevens", "owms-metadata"), what="metadata.xml")
+    if local_name(root) == "owms-metadata":
+        return metadata_from_entries(_owms_entries(root))
     entries = [
         (element.get("name") or "", element.get("scheme") or "", element.get("content") or "")
         for element in root.iter()
         if element is not root and local_name(element) == "metadata"
     ]
     return metadata_from_entries(entries)
+
+
+def _owms_entries(root) -> list[tuple[str, str, str]]:
+    """(name, scheme, content) of each leaf of an ``owms-metadata`` tree, named as in metadata.xml."""
+    entries = []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or len(element):
+            continue
+        local = local_name(element)
+        namespace = element.tag[1:].split("}", 1)[0] if element.tag.startswith("{") else ""
+        if "." in local:  # written with a dot instead of a namespace: dcterms.modified
+            prefix, _, local = local.partition(".")
+            name = ("DC." if prefix.lower() == "dcterms" and local in _DC_CORE else prefix.upper() + ".") + local
+        elif namespace in _OWMS_NAMESPACES:
+            prefix = _OWMS_NAMESPACES[namespace]
+            name = ("DC." if prefix == "DCTERMS." and local in _DC_CORE else prefix) + local
+        else:
+            continue
+        entries.append((name, element.get("scheme") or "", element.text or ""))
+    return entries
 
 
 def metadata_from_entries(entries: Iterable[tuple[str, str, str]]) -> dict:
@@ -959,6 +1082,8 @@ def metadata_from_entries(entries: Iterable[tuple[str, str, str]]) -> dict:
     kind = kind_of(doc_id)
     if kind == "aanhangsel":
         date = first("OVERHEIDop.datumOntvangst") or first("DCTERMS.issued")
+    elif kind == "handelingen":
+        date = first("OVERHEIDop.datumVergadering") or first("DCTERMS.issued")
     else:
         date = first("DCTERMS.issued") or first("OVERHEIDop.datumOntvangst")
     date = date or first("DCTERMS.available") or first("OVERHEIDop.datumIndiening")
@@ -970,14 +1095,19 @@ def metadata_from_entries(entries: Iterable[tuple[str, str, str]]) -> dict:
     doc_type = None
     for scheme in _SUBTYPE_SCHEMES:
         doc_type = doc_type or first("DC.type", scheme)
-    doc_type = doc_type or first("DC.type", "OVERHEIDop.Parlementair") or first("DC.type")
+    doc_type = doc_type or first("DC.type", "OVERHEIDop.Parlementair")
+    doc_type = doc_type or next(
+        (value for scheme, value in by_name.get("dc.type", []) if value and scheme != "OVERHEID.Informatietype"), None
+    )
     doc_type = doc_type or first("OVERHEIDop.publicationName")
     number = first("OVERHEIDop.ondernummer")
     if number is None and kind in ("aanhangsel", "handelingen") and doc_id:
         number = _number_from_id(doc_id)
+    full_title = first("DC.title") or first("dcterms.title") or first("OVERHEIDop.documenttitel")
     return {
         "id": doc_id,
-        "title": first("DC.title") or first("dcterms.title") or first("OVERHEIDop.documenttitel"),
+        "title": _own_title(full_title, first("OVERHEIDop.dossiertitel")) if kind == "kamerstuk" else full_title,
+        "full_title": full_title,
         "date": _iso_date(date),
         "dossier": dossiers,
         "number": number,
@@ -988,6 +1118,21 @@ def metadata_from_entries(entries: Iterable[tuple[str, str, str]]) -> dict:
         "dossier_title": first("OVERHEIDop.dossiertitel"),
         "raw": raw,
     }
+
+
+def _own_title(full: str | None, dossier_title: str | None) -> str | None:
+    """The stuk's own title in a Kamerstuk's ``DC.title`` ("dossier; type; own title"): the
+    part after the dossier title and the type, or the type when there is nothing more."""
+    if not full:
+        return full
+    if dossier_title and full.startswith(dossier_title + "; "):
+        rest = full[len(dossier_title) + 2 :]
+    else:
+        parts = full.split("; ")
+        if len(parts) < 3:
+            return full
+        rest = "; ".join(parts[1:])
+    return rest.split("; ", 1)[1] if "; " in rest else rest
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -1011,6 +1156,23 @@ _LETTER_DATE = re.compile(
     r"^(?:Den Haag|[’'‘`]s-Gravenhage|Brussel|Luxemburg)\s*,?\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})\.?$",
     re.IGNORECASE,
 )
+
+
+_DUTCH_DATE = re.compile(r"\b(\d{1,2})\s+([a-z]+)\s+(\d{4})\b", re.IGNORECASE)
+
+
+def dutch_date(text: str | None) -> str | None:
+    """The ISO date in a Dutch date as printed ("Donderdag 8 februari 2018" → 2018-02-08)."""
+    import datetime
+
+    for match in _DUTCH_DATE.finditer(clean_text(text)):
+        month = _MONTHS.get(match.group(2).lower())
+        if month:
+            try:
+                return datetime.date(int(match.group(3)), month, int(match.group(1))).isoformat()
+            except ValueError:
+                continue
+    return None
 
 
 def letter_date(lines: Iterable[str]) -> str | None:
@@ -1054,11 +1216,13 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
     names) wins over what the XML itself says. Raises UnsafeContentError for hostile XML and
     ParseError for malformed XML, a foreign root element or a document without an id.
     """
-    root = load_xml(data, roots=("officiele-publicatie",), what="official XML")
+    root = load_xml(data, roots=ROOTS, what="official XML")
     walker = _Walker()
     for child in root:
         tag = local_name(child)
-        if tag:
+        if tag == "kop":
+            walker.masthead(child)
+        elif tag:
             walker.block(child, tag)
     paragraphs, footnotes = walker.out.finish()
     header = walker.header
@@ -1083,7 +1247,9 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
             dossiers.append(normalized)
     title = meta.get("title") or header.title or header.question_title or ""
     date = meta.get("date") or header.date or header.answer_date or header.question_date
-    date = date or letter_date(p.text for p in paragraphs[:8])
+    date = date or header.issued or header.signed or letter_date(p.text for p in paragraphs[:8])
+    if not header.signature and kind == "kamerstuk":
+        paragraphs = _motion_signatories(paragraphs, header)
     number = meta.get("number") or header.number or _number_from_id(resolved_id)
     chamber = meta.get("chamber") or header.chamber or _chamber_from_id(resolved_id)
 
@@ -1096,6 +1262,11 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         extra["datumtekst"] = header.datumtekst
     if header.kamervraagnummer:
         extra["kamervraagnummer"] = header.kamervraagnummer
+    for key in ("meeting", "meeting_date", "meeting_time", "item", "masthead", "dagtekening", "uitgifte"):
+        if getattr(header, key):
+            extra[key] = getattr(header, key)
+    if kind == "aanhangsel":
+        extra.update(_askers_and_answerers(header, meta, inner.get("raw") or {}))
     if inner.get("raw"):
         extra["embedded"] = inner["raw"]
     for key, value in meta.items():
@@ -1111,7 +1282,7 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         number=str(number) if number is not None else None,
         chamber=chamber,
         vergaderjaar=meta.get("vergaderjaar") or header.vergaderjaar or _vergaderjaar_from_id(resolved_id),
-        doc_type=meta.get("doc_type") or _doc_type(header, kind),
+        doc_type=_best_doc_type(meta.get("doc_type"), _doc_type(header, kind)),
         url=meta.get("url"),
         source_format="xml",
         metadata=extra,
@@ -1120,6 +1291,8 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         footnotes=footnotes,
     )
 
+
+ROOTS = ("officiele-publicatie", "kamerwrk")
 
 _DOCUMENT_FIELDS = frozenset(
     """
@@ -1151,11 +1324,76 @@ def _chamber_from_id(doc_id: str) -> str | None:
     return None
 
 
+#: What a stuk's printed title says it is (longest first), for the doc type.
+_TITLE_TYPES = (
+    ("nota naar aanleiding van het verslag", "Nota naar aanleiding van het verslag"),
+    ("memorie van toelichting", "Memorie van toelichting"),
+    ("memorie van antwoord", "Memorie van antwoord"),
+    ("nota van wijziging", "Nota van wijziging"),
+    ("voorstel van wet", "Voorstel van wet"),
+    ("gewijzigde motie", "Motie"),
+    ("gewijzigd amendement", "Amendement"),
+    ("koninklijke boodschap", "Koninklijke boodschap"),
+    ("advies raad van state", "Advies Raad van State"),
+    ("voorlopig verslag", "Voorlopig verslag"),
+    ("eindverslag", "Eindverslag"),
+    ("verslag", "Verslag"),
+    ("motie", "Motie"),
+    ("amendement", "Amendement"),
+    ("brief", "Brief"),
+)
+#: Types too generic to stand for what a document is.
+_GENERIC_TYPES = {"overig", "kamerstuk", "officiële publicatie", ""}
+
+
 def _doc_type(header: _Header, kind: str) -> str | None:
     if kind == "aanhangsel":
         return "Antwoord" if header.answer_date else "Kamervragen"
+    if kind == "handelingen":
+        return "Handelingen"
     title = clean_text(header.title)
-    if title:
-        words = title.split()
-        return words[0].capitalize() if words else None
-    return None
+    lowered = title.lower()
+    for start, doc_type in _TITLE_TYPES:
+        if lowered.startswith(start):
+            return doc_type
+    if kind == "kamerstuk" and title:
+        return title.split()[0].capitalize()
+    return header.masthead[0].title() if header.masthead else None
+
+
+def _best_doc_type(given: str | None, derived: str | None) -> str | None:
+    """The metadata's type unless it is generic ("Overig") and the text says more."""
+    if given and (given.strip().lower() not in _GENERIC_TYPES or not derived):
+        return given
+    return derived or given
+
+
+_CLOSING = re.compile(r"en gaat over tot de orde van de dag\.?$", re.IGNORECASE)
+_NAME_LINE = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*(?:[ -][\w'’.-]+){0,4}$")
+
+
+def _motion_signatories(paragraphs: list[Paragraph], header: _Header) -> list[Paragraph]:
+    """A motion's names under "en gaat over tot de orde van de dag." are its signatories."""
+    for index, paragraph in enumerate(paragraphs):
+        if _CLOSING.search(paragraph.text):
+            tail = paragraphs[index + 1 :]
+            if tail and len(tail) <= 20 and all(_NAME_LINE.match(p.text) and not p.footnotes for p in tail):
+                header.signature.extend(p.text for p in tail)
+                return paragraphs[: index + 1]
+            return paragraphs
+    return paragraphs
+
+
+def _askers_and_answerers(header: _Header, meta: dict, embedded: dict) -> dict[str, list[str]]:
+    """Who asked and who answered an Aanhangsel, from its metadata or its description."""
+    raw = meta.get("raw") or embedded
+    out: dict[str, list[str]] = {}
+    for key, name in (("asked_by", "OVERHEIDop.indiener"), ("answered_by", "OVERHEIDop.ontvanger")):
+        values = raw.get(name) if isinstance(raw, dict) else None
+        if isinstance(values, str):
+            values = [values]
+        # The answer's own words name who answered; the metadata only whom it was addressed to.
+        values = getattr(header, key) or [clean_text(v) for v in values or [] if clean_text(v)]
+        if values:
+            out[key] = values
+    return out
