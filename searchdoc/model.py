@@ -80,6 +80,9 @@ class Document:
     signature: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     footnotes: list[Footnote] = field(default_factory=list)
+    #: The names of those who signed, one each ("S. Dekker"); ``signature`` has the lines as
+    #: printed, function and name ("De Minister voor Rechtsbescherming, S. Dekker").
+    signatories: list[str] = field(default_factory=list)
 
     def paragraph(self, n: int) -> Paragraph | None:
         if 1 <= n <= len(self.paragraphs) and self.paragraphs[n - 1].n == n:
@@ -88,11 +91,6 @@ class Document:
 
     def footnote(self, n: int) -> Footnote | None:
         return next((f for f in self.footnotes if f.n == n), None)
-
-    @property
-    def signatories(self) -> list[str]:
-        """One entry per signatory ("De Minister van Defensie, A.Th.B. Bijleveld-Schouten")."""
-        return [line for line in (self.signature or "").split("\n") if line.strip()]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

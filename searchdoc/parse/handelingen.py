@@ -16,7 +16,6 @@ from searchdoc.parse.safexml import local_name
 #: Item kinds without an ``item-titel`` and the title a reader sees for them.
 _UNTITLED_ITEMS = {"opening": "Opening", "sluiting": "Sluiting"}
 _SPEAKER_SPACES = re.compile(r"\s+([):,])|([(])\s+")
-_MOTION_ID = re.compile(r"^M-(\d+(?:-[A-Z0-9]+)?)-(\d+\w*)$", re.IGNORECASE)
 
 
 def speaker_line(text: str) -> str | None:
@@ -90,16 +89,15 @@ class HandelingenBlocks:
     # -- motions ------------------------------------------------------------------------------
 
     def block_motie(self, element) -> None:
-        """A motion is a section of its own ("Motie nr. 199 (31311)"); it ends with the motion."""
+        """A motion is a section of its own, named by its printed heading ("Motie", "Gewijzigde
+        motie"); it ends with the motion, so the speeches after it have their own section."""
         from searchdoc.parse.officialxml import clean_text
 
-        title = "Motie"
+        label = "Motie"
         for child in element:
             if local_name(child) == "kop":
-                title = clean_text(child.xpath("string()")) or title
+                label = clean_text(child.xpath("string()")) or label
                 break
-        match = _MOTION_ID.match(element.get("id") or "")
-        label = f"{title} nr. {match.group(2)} ({match.group(1)})" if match else title
         state = self.out.save()
         speaker = self.out.speaker
         self.out.section = label

@@ -349,7 +349,7 @@ class Assembler:
             keep = len(self._path)
             while keep > base and _rank(self._path[keep - 1][0], self._path[base:keep - 1]) >= rank:
                 keep -= 1
-            if self.fresh_heading and keep < self._fresh:
+            if self.fresh_heading and keep < len(self._path):
                 # Dropping a heading no paragraph followed would lose its text: nest instead.
                 keep = len(self._path)
             del self._path[keep:]
@@ -387,7 +387,8 @@ class Assembler:
 
     def _emit_dangling(self) -> None:
         dangling = self._path[self._fresh :]
-        self._emit_text(" – ".join(t for _, t in dangling) if dangling else self.section or "")
+        for text in [t for _, t in dangling] or [self.section or ""]:
+            self._emit_text(text)
 
     def pend_refs(self, refs: Iterable[tuple[str, int]]) -> None:
         """Note references outside a paragraph (in a heading) count for the next paragraph."""
@@ -533,6 +534,7 @@ class _Header:
     answered_by: list[str] = field(default_factory=list)
     embedded: list[tuple[str, str, str]] = field(default_factory=list)
     signature: list[str] = field(default_factory=list)
+    signatories: list[str] = field(default_factory=list)
     # Handelingen: the meeting (number, date as printed, time) and the agenda item number.
     meeting: str | None = None
     meeting_date: str | None = None
@@ -834,6 +836,10 @@ class _Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
             tag = local_name(child)
             if tag in _SIGNATORY_NAMES:
                 builder.space()
+                name = TextBuilder()
+                self.inline(child, name)
+                if name.text():
+                    self.header.signatories.append(name.text())
                 self.inline(child, builder)
                 self._signature_line(builder)
                 builder = TextBuilder()
@@ -882,6 +888,7 @@ class _Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
                 builder.add(part)
                 builder.space()
         builder.add(element.text)
+        labelled = len(builder.text())
         for child in element:
             tag = local_name(child)
             if tag == "li.nr":
@@ -890,6 +897,12 @@ class _Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
             if tag in ("lijst", "table", "li"):
                 self.out.paragraph(builder)
                 builder = TextBuilder()
+                self.block(child, tag)
+            elif tag in ("al", "p", "al-groep") and len(builder.text()) > labelled:
+                # A second paragraph of the same item stands on its own, as printed.
+                self.out.paragraph(builder)
+                builder = TextBuilder()
+                labelled = 0
                 self.block(child, tag)
             elif tag:
                 builder.space()
@@ -1175,6 +1188,18 @@ def dutch_date(text: str | None) -> str | None:
     return None
 
 
+_CLOSING_DATE = re.compile(r"^[A-Z][\w'’. -]{1,40},\s+(\d{1,2}\s+[a-z]+\s+\d{4})\.?$", re.IGNORECASE)
+
+
+def closing_date(lines: Iterable[str]) -> str | None:
+    """The ISO date of a closing "Winschoten, 14 juni 2017" line of a gazette notice."""
+    for line in lines:
+        match = _CLOSING_DATE.match(clean_text(line))
+        if match and dutch_date(match.group(1)):
+            return dutch_date(match.group(1))
+    return None
+
+
 def letter_date(lines: Iterable[str]) -> str | None:
     """The ISO date of a letter's "Den Haag, 13 mei 2019" line, if one of ``lines`` is one."""
     import datetime
@@ -1247,7 +1272,9 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
             dossiers.append(normalized)
     title = meta.get("title") or header.title or header.question_title or ""
     date = meta.get("date") or header.date or header.answer_date or header.question_date
-    date = date or header.issued or header.signed or letter_date(p.text for p in paragraphs[:8])
+    date = date or header.signed or header.issued or letter_date(p.text for p in paragraphs[:8])
+    if not date and kind not in ("kamerstuk", "aanhangsel", "handelingen"):
+        date = closing_date(p.text for p in reversed(paragraphs[-6:]))
     if not header.signature and kind == "kamerstuk":
         paragraphs = _motion_signatories(paragraphs, header)
     number = meta.get("number") or header.number or _number_from_id(resolved_id)
@@ -1287,6 +1314,7 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         source_format="xml",
         metadata=extra,
         signature="\n".join(header.signature) or None,
+        signatories=header.signatories,
         paragraphs=paragraphs,
         footnotes=footnotes,
     )
@@ -1331,6 +1359,7 @@ _TITLE_TYPES = (
     ("memorie van antwoord", "Memorie van antwoord"),
     ("nota van wijziging", "Nota van wijziging"),
     ("voorstel van wet", "Voorstel van wet"),
+    ("nader gewijzigde motie", "Motie"),
     ("gewijzigde motie", "Motie"),
     ("gewijzigd amendement", "Amendement"),
     ("koninklijke boodschap", "Koninklijke boodschap"),
@@ -1379,6 +1408,7 @@ def _motion_signatories(paragraphs: list[Paragraph], header: _Header) -> list[Pa
             tail = paragraphs[index + 1 :]
             if tail and len(tail) <= 20 and all(_NAME_LINE.match(p.text) and not p.footnotes for p in tail):
                 header.signature.extend(p.text for p in tail)
+                header.signatories.extend(p.text for p in tail)
                 return paragraphs[: index + 1]
             return paragraphs
     return paragraphs

@@ -96,6 +96,7 @@ class PublicationBlocks:
                 name = clean_text(child.xpath("string()"))
                 if name:
                     self.header.signature.append(name)
+                    self.header.signatories.append(name)
 
     def block_uitgifte(self, element) -> None:
         """The date of issue ("Uitgegeven de zevenentwintigste maart 2018") and who issued it."""
