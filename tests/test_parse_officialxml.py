@@ -638,3 +638,197 @@ def test_property_paragraph_text_and_citations_survive(rows):
         assert paragraph.text[citation.start : citation.end] == citation.raw
     assert len(document.footnotes) == sum(1 for row in rows if row[3])
     assert re.fullmatch(r"[\d ]*", " ".join(str(f.n) for f in document.footnotes))
+
+
+# --------------------------------------------------------------------------- real served documents
+# Files under tests/data/real, byte for byte as served (provenance in tests/data/real/SOURCES-xml.md).
+
+REAL = Path(__file__).resolve().parent / "data" / "real"
+
+
+def real(name: str, doc_id: str | None = None, metadata: dict | None = None):
+    return parse_official_xml((REAL / name).read_bytes(), doc_id, metadata)
+
+
+def test_kamerwrk_dialect_kamerstuk():
+    document = real("kst-24138-3.xml")  # <kamerwrk>, 1994-95: refused before (issue 13, item 1)
+    assert (document.id, document.kind, document.number, document.dossier) == ("kst-24138-3", "kamerstuk", "3", ["24138"])
+    assert (document.vergaderjaar, document.chamber) == ("1994-1995", "Tweede Kamer der Staten-Generaal")
+    assert document.title == "MEMORIE VAN TOELICHTING"
+    assert document.doc_type == "Memorie van toelichting"
+    assert document.metadata["dossier_title"].startswith("Wijziging van de Wet op het basisonderwijs")
+    assert "Nr. 3" not in texts(document)
+    # The table of contents: one paragraph per row, its empty spacing rows dropped.
+    assert texts(document)[:2] == ["I. | ALGEMEEN | 1", "1. | De bestuursvorm openbaar onderwijs | 1"]
+    assert not any(set(t) <= set("| ") for t in texts(document))
+    # Flat <tuskop> headings nest by their numbering: every subsection keeps its parents.
+    sections = {p.section for p in document.paragraphs}
+    assert "I. ALGEMEEN – 1. De bestuursvorm openbaar onderwijs – 1.1. Achtergrond" in sections
+    assert "I. ALGEMEEN – 1. De bestuursvorm openbaar onderwijs – 1.2. De taak van de gemeente" in sections
+    assert "I. ALGEMEEN – 2. Financiële gelijkstelling" in sections
+    assert "II. ARTIKELSGEWIJZE TOELICHTING – Artikel I – Onderdeel A (artikel 1)" in sections
+    assert "II. ARTIKELSGEWIJZE TOELICHTING – Artikel I – Onderdeel B (artikelen 29a en 29b) – Leden" in sections
+    assert "II. ARTIKELSGEWIJZE TOELICHTING – Artikelen II en III" in sections
+    # The <voetnoot> at the end hangs on the first paragraph under the heading with its <voetref>.
+    (note,) = document.footnotes
+    assert note.text == "Ter inzage gelegd bij de afdeling Parlementaire Documentatie."
+    first = document.paragraph(note.paragraph)
+    assert first.section == "I. ALGEMEEN – 6. Advies Onderwijsraad en overige adviezen"
+    assert first.text.startswith("De Onderwijsraad heeft op 11 februari 1994 advies uitgebracht")
+    assert document.signatories == ["T. Netelenbos", "J. J. van Aartsen"]
+    assert document.signature.split("\n") == [
+        "De Staatssecretaris van Onderwijs, Cultuur en Wetenschappen, T. Netelenbos",
+        "De Minister van Landbouw, Natuurbeheer en Visserij, J. J. van Aartsen",
+    ]
+
+
+def test_kamerwrk_passes_the_crawlers_content_check():
+    from searchdoc.sources.officielebekendmakingen import has_official_content
+
+    assert has_official_content((REAL / "kst-24138-3.xml").read_bytes())
+    assert not has_official_content(b'<?xml version="1.0"?><kamerwrk><metadata><meta name="x"/></metadata></kamerwrk>')
+
+
+def test_handelingen_item_with_speeches_and_motions():
+    document = real("h-tk-20172018-61-10.xml")
+    assert (document.id, document.kind, document.doc_type) == ("h-tk-20172018-61-10", "handelingen", "Handelingen")
+    assert document.title == "Ondernemen en Bedrijfsfinanciering"
+    assert document.metadata["item"] == "10"
+    assert len(document.paragraphs) == 99  # 147 before: speaker lines, the item number and motions' tails
+    assert "10" not in texts(document) and not any(t.rstrip(":").strip() == "De voorzitter" for t in texts(document))
+    first = document.paragraph(1)
+    assert (first.text, first.speaker, first.section) == (
+        "Aan de orde is het VAO Ondernemen en Bedrijfsfinanciering (AO d.d. 22/02).", None, None
+    )
+    assert document.paragraph(2).speaker == "De voorzitter"  # "De voorzitter :" in the markup
+    assert document.paragraph(3).speaker == "De heer Wörsdörfer (VVD)"
+    # The motion is a section of its own, moved by the speaker; the chair's note under it is the chair's.
+    motion = [p for p in document.paragraphs if 5 <= p.n <= 13]
+    assert {p.section for p in motion} == {"Motie"}
+    assert motion[0].text == "De Kamer," and motion[0].speaker == "De heer Wörsdörfer (VVD)"
+    assert [p.speaker for p in motion[-2:]] == ["De voorzitter", "De voorzitter"]
+    assert motion[-1].text == "Zij krijgt nr. 199 (31311)."
+    assert {c.id for c in motion[-1].citations} == {"kst-31311-199"}
+    # The section ends with the motion: later speeches have none (it leaked into all of them).
+    assert (document.paragraph(14).text, document.paragraph(14).section) == ("Gaat u verder.", None)
+    assert document.paragraph(15).speaker == "De heer Wörsdörfer (VVD)" and document.paragraph(15).section is None
+    keijzer = [p for p in document.paragraphs if p.speaker == "Staatssecretaris Keijzer"]
+    assert len(keijzer) == 11 and all(p.section is None for p in keijzer)
+    # The meeting date comes from metadata.xml for items after the opening.
+    dated = real("h-tk-20172018-61-10.xml", metadata={"date": "2018-03-06"})
+    assert dated.date == "2018-03-06"
+
+
+def test_handelingen_opening_takes_the_meeting_header_as_fields():
+    document = real("h-tk-20172018-50-1.xml")
+    assert document.date == "2018-02-08"  # <vergaderdatum>Donderdag 8 februari 2018</vergaderdatum>
+    assert document.title == "Opening"
+    assert document.metadata["meeting"] == "50e vergadering"
+    assert document.metadata["meeting_time"] == "Aanvang 10:15 uur"
+    assert texts(document)[0] == "Voorzitter: Arib"
+    assert not any(t in ("1", "50e vergadering") or t.startswith("Donderdag") for t in texts(document))
+
+
+def test_speaker_lines_lose_their_stray_spaces():
+    from searchdoc.parse.handelingen import speaker_line
+
+    assert speaker_line("De voorzitter :") == "De voorzitter"
+    assert speaker_line("De heer\n  Graus\n ( PVV ):") == "De heer Graus (PVV)"
+    assert speaker_line("Minister De Jonge:") == "Minister De Jonge"
+
+
+def test_staatsblad_title_date_articles_and_leden():
+    document = real("stb-2018-84.xml")
+    assert document.kind == "staatsblad"
+    assert document.title.startswith("Besluit van 9 maart 2018, houdende vaststelling van de bestanddelen")
+    assert document.date == "2018-03-09"  # the day it was signed ("Besluit van 9 maart 2018")
+    assert document.metadata["uitgifte"] == "Uitgegeven de zevenentwintigste maart 2018"
+    assert document.metadata["masthead"] == ["Staatsblad", "van het Koninkrijk der Nederlanden"]
+    assert not any(t in ("1.", "2.", "3.") for t in texts(document))
+    lid = [p for p in document.paragraphs if p.section == "Artikel 1"]
+    assert [p.text[:12] for p in lid] == ["1. De bestan", "a. op de voo", "b. op de kee", "2. De vijf-e", "3. De tien-e"]
+    assert [p.section for p in document.paragraphs if p.text.startswith("Dit besluit treedt")] == ["Artikel 3"]
+    assert document.signatories == ["Willem-Alexander", "M. Snel", "F.B.J. Grapperhaus"]
+    assert "De Staatssecretaris van Financiën, M. Snel" in document.signature.split("\n")
+
+
+def test_gemeenteblad_masthead_is_not_the_title():
+    document = real("gmb-2017-100002.xml")
+    assert document.title == "Ingediende aanvraag omgevingsvergunning, Zuiderweg 21 Midwolda"
+    assert document.metadata["masthead"] == ["GEMEENTEBLAD", "Officiële uitgave van de gemeente Oldambt"]
+    assert not any("GEMEENTEBLADOfficiële" in (p.section or "") + p.text for p in document.paragraphs)
+    assert document.date == "2017-06-14"  # "Winschoten, 14 juni 2017"
+
+
+def test_a_note_without_a_number_around_a_table_is_content():
+    document = real("bgr-2024-715.xml")
+    assert document.footnotes == []
+    assert "Naam regeling/bevoegdheden | Mandaatverlening | Ondergemandateerde | Kader" in texts(document)
+    assert "I. Algemeen | | | | Gemeentewet, Wet gemeenschappelijke regelingen, Wet Open Overheid" in texts(document)
+    assert not any(set(t) <= set("| ") for t in texts(document))
+
+
+def test_a_budget_memorandum_keeps_its_divisions_in_every_section():
+    document = real("kst-35470-XIV-4.xml")
+    sections = [p.section or "" for p in document.paragraphs]
+    nested = [s for s in sections if s.startswith("B ARTIKELGEWIJZE TOELICHTING BIJ DE BEGROTINGSARTIKELEN")]
+    assert len({s.split(" – ")[1] for s in nested if " – " in s}) >= 2  # not only the first subsection
+    assert document.signatories == ["C.J. Schouten"]
+    assert document.signature == "De Minister van Landbouw, Natuur en Voedselkwaliteit, C.J. Schouten"
+
+
+def test_repository_motion_with_embedded_metadata():
+    document = real("kst-33529-1329.xml")
+    assert document.doc_type == "Motie"
+    assert document.title == "Motie van de leden Beckerman en Bushoff over de uitvoering van aangenomen moties"
+    assert document.metadata["full_title"].startswith("Gaswinning; Motie; ")
+    assert document.signatories == ["Beckerman", "Bushoff"]  # the names under the motion
+    assert texts(document)[-1].endswith("en gaat over tot de orde van de dag.")
+
+
+def test_owms_metadata_and_metadata_xml_give_the_same_fields():
+    owms = parse_metadata_xml((REAL / "gmb-2024-216934.metadata_owms.xml").read_bytes())
+    record = parse_metadata_xml((REAL / "gmb-2024-216934.metadata.xml").read_bytes())
+    for fields in (owms, record):
+        assert fields["id"] == "gmb-2024-216934"
+        assert fields["title"].startswith("Kennisgeving melding incidentele festiviteit")
+        assert fields["date"] == "2024-05-17"
+        assert fields["doc_type"] == "evenementenvergunning"
+        assert fields["kind"] == "gemeenteblad"
+    assert owms["raw"]["OVERHEIDop.publicationName"] == "Gemeenteblad"
+
+
+def test_signatories_one_per_name_and_function_keeps_its_space():
+    data = op(
+        "<kamerstuk><stuk><algemeen><vrije-tekst><tekst><al>Tekst.</al></tekst></vrije-tekst>"
+        "<tekst-sluiting><ondertekening><functie>De Minister voor Rechtsbescherming,</functie>"
+        "<deze>S. Dekker</deze></ondertekening>"
+        "<ondertekening><naam>Vedder</naam><naam>Grinwis</naam><naam>Bromet</naam></ondertekening>"
+        "</tekst-sluiting></algemeen></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data, "kst-99999-3")
+    assert document.signatories == ["S. Dekker", "Vedder", "Grinwis", "Bromet"]
+    assert document.signature.split("\n") == ["De Minister voor Rechtsbescherming, S. Dekker", "Vedder", "Grinwis", "Bromet"]
+
+
+def test_a_lone_gegeven_is_not_a_paragraph_and_generic_types_give_way():
+    data = op(
+        "<kamerstuk><stuk><titel>MEMORIE VAN TOELICHTING</titel><algemeen><vrije-tekst><tekst>"
+        "<al>Tekst.</al></tekst></vrije-tekst></algemeen>"
+        "<wetsluiting><gegeven>Gegeven</gegeven></wetsluiting></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data, "kst-99999-3", {"doc_type": "Overig"})
+    assert texts(document) == ["Tekst."]
+    assert document.doc_type == "Memorie van toelichting"
+
+
+def test_the_stuks_own_title_from_a_dc_title():
+    from searchdoc.parse.officialxml import _own_title
+
+    dossier = "Vaststelling van de begrotingsstaten van het Ministerie van Defensie (X) voor het jaar 2016"
+    assert _own_title(f"{dossier}; Brief regering; Toetsing", dossier) == "Toetsing"
+    assert _own_title("Wijziging van de Wet; Memorie van toelichting", "Wijziging van de Wet") == (
+        "Memorie van toelichting"
+    )
+    assert _own_title("Gaswinning; Motie; Motie van de leden A en B", None) == "Motie van de leden A en B"
+    assert _own_title("Vragen van het lid X", None) == "Vragen van het lid X"
