@@ -245,6 +245,21 @@ def test_refresh_makes_conditional_requests_and_rewrites_nothing(letter_env, let
     assert snapshot(index_dir) == index_files
 
 
+def test_refresh_parses_again_what_an_older_parser_stored(letter_env, letter_services):
+    """Same bytes, older parser: the stored document is parsed again (new fields, new structure)."""
+    _, corpus, _ = run()
+    stale = corpus.json_path("ah-tk-20182019-1876")
+    data = json.loads(stale.read_text(encoding="utf-8"))
+    data["provenance"]["parser"] = 1
+    data["metadata"].pop("asked_by")
+    stale.write_text(json.dumps(data), encoding="utf-8")
+    report, corpus, _ = run(refresh=True)
+    assert report.fetched == ["ah-tk-20182019-1876"]
+    assert sorted(report.unchanged) == sorted(d for d in LETTER_CITED if d != "ah-tk-20182019-1876")
+    document = corpus.load("ah-tk-20182019-1876")
+    assert document.metadata["asked_by"] == ["Bosman", "Remco Dijkstra", "Koopmans", "Laan-Geselschap"]
+
+
 def test_refresh_stores_a_changed_document(letter_env, letter_services):
     run(update_index=True)
     doc_id = "kst-33694-23"
