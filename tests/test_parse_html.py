@@ -79,7 +79,9 @@ def test_modern_page_main_content_only():
     document = parse_html(page("kst-33694-48.html"))
     assert document.id == "kst-33694-48"  # from <meta name="DC.identifier">
     assert document.kind == "kamerstuk"
-    assert document.title == "Uitvoering van de motie van het lid Koopmans c.s. over nieuwe potentiële massavernietigingswapens"
+    assert document.title == (
+        "Uitvoering van de motie van het lid Koopmans c.s. over nieuwe potentiële massavernietigingswapens"
+    )
     assert (document.number, document.dossier, document.date) == ("48", ["33694"], "2019-09-20")
     assert document.doc_type == "Brief"
     assert document.metadata["dossier_title"] == "Internationale Veiligheidsstrategie"

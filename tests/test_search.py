@@ -135,7 +135,8 @@ def test_speaker_field_is_searchable_and_shown(tmp_path):
     assert result.total == 11
     assert {hit.speaker for hit in result.hits} == {"Staatssecretaris Keijzer"}
     both = search(index, corpus, "speaker:graus krediet", limit=None)
-    assert both.hits and all(hit.speaker == "De heer Graus (PVV)" and "krediet" in hit.text.lower() for hit in both.hits)
+    assert both.hits
+    assert all(hit.speaker == "De heer Graus (PVV)" and "krediet" in hit.text.lower() for hit in both.hits)
     chair = search(index, corpus, '"motie is voorgesteld" speaker:voorzitter', limit=None)
     assert chair.total == 6 and all(hit.section == "Motie" for hit in chair.hits)  # six motions
     assert "De heer Graus (PVV): " in render_hit(1, both.hits[0], Style(False))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from searchdoc.parse.officialmeta import dutch_date
+from searchdoc.parse.officialxml import TextBuilder, clean_text
 from searchdoc.parse.safexml import local_name
 
 #: Item kinds without an ``item-titel`` and the title a reader sees for them.
@@ -20,8 +22,6 @@ _SPEAKER_SPACES = re.compile(r"\s+([):,])|([(])\s+")
 
 def speaker_line(text: str) -> str | None:
     """``De voorzitter :`` → ``De voorzitter``; ``De heer Graus ( PVV ):`` → ``De heer Graus (PVV)``."""
-    from searchdoc.parse.officialxml import clean_text
-
     line = _SPEAKER_SPACES.sub(lambda m: m.group(1) or m.group(2), clean_text(text))
     return line.rstrip(": ").strip() or None
 
@@ -32,8 +32,6 @@ class HandelingenBlocks:
     # -- the meeting and the item -------------------------------------------------------------
 
     def block_vergadering(self, element) -> None:
-        from searchdoc.parse.officialxml import clean_text, dutch_date
-
         for child in element:
             tag = local_name(child)
             value = clean_text(child.xpath("string()"))
@@ -49,8 +47,6 @@ class HandelingenBlocks:
 
     def _item(self, element) -> None:
         """An agenda item: its number and title are fields, the rest is the body."""
-        from searchdoc.parse.officialxml import TextBuilder, clean_text
-
         for child in element:
             tag = local_name(child)
             if tag == "nr" and self.header.item is None:
@@ -91,8 +87,6 @@ class HandelingenBlocks:
     def block_motie(self, element) -> None:
         """A motion is a section of its own, named by its printed heading ("Motie", "Gewijzigde
         motie"); it ends with the motion, so the speeches after it have their own section."""
-        from searchdoc.parse.officialxml import clean_text
-
         label = "Motie"
         for child in element:
             if local_name(child) == "kop":

@@ -10,6 +10,7 @@ newer dialect.
 
 from __future__ import annotations
 
+from searchdoc.parse.officialxml import TextBuilder, clean_text, normalize_dossier, normalize_vergaderjaar
 from searchdoc.parse.safexml import local_name
 
 
@@ -17,8 +18,6 @@ class KamerwrkBlocks:
     """``block_*`` handlers for the ``kamerwrk`` elements (mixed into the XML walker)."""
 
     def block_frontm(self, element) -> None:
-        from searchdoc.parse.officialxml import clean_text, normalize_dossier, normalize_vergaderjaar
-
         for child in element.iter():
             tag = local_name(child)
             if tag == "vergjaar":
@@ -40,8 +39,6 @@ class KamerwrkBlocks:
         """"Nr. " before the stuk's number: a label, not text."""
 
     def block_nummer(self, element) -> None:
-        from searchdoc.parse.officialxml import clean_text
-
         parent = element.getparent()
         if parent is not None and local_name(parent) == "stuk":
             self.header.number = self.header.number or clean_text(element.xpath("string()")) or None
@@ -59,8 +56,6 @@ class KamerwrkBlocks:
 
     def block_voetnoot(self, element) -> None:
         """A footnote given apart from its marker; ``voetref/@refid`` names it."""
-        from searchdoc.parse.officialxml import TextBuilder
-
         note = self.out.new_note(element.get("nr"))
         builder = TextBuilder(footnote=note.footnote.n)
         builder.add(element.text)

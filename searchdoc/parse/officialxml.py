@@ -1,14 +1,13 @@
-"""Official XML (op-xsd-2012-2 ``officiele-publicatie``) and ``metadata.xml`` into Documents.
+"""Official XML (``officiele-publicatie``, and ``kamerwrk`` before 2010) into Documents.
 
-Kamerstukken (``kamerstuk``) and Aanhangsels (``kamervragen``, plus the older ``vragen`` /
-``reactie`` forms) become numbered body paragraphs with their section, footnotes and the
-citations marked up as ``extref`` links. Header elements (kamerstukkop, dossier, stuknr,
-datumtekst) feed the document fields instead of the body; ``tekst-sluiting`` /
-``ondertekening`` becomes the signature. Unknown elements keep their text.
-
-The text building blocks (:class:`TextBuilder`, :class:`Assembler`, :func:`kind_of`,
-:func:`ob_id_from_reference`) are shared with the HTML parser so that both produce the same
-paragraph, footnote and citation conventions.
+This module owns the text conventions every parser of official publications shares (the
+:class:`TextBuilder` that collects inline text, footnote markers and citations; the
+:class:`Assembler` that numbers paragraphs, tracks the heading path and attaches footnotes;
+the id and dossier helpers) and :func:`parse_official_xml`, which runs the element walker
+(:mod:`searchdoc.parse.xmlwalker`) and turns what it found into a Document, with the fields of
+the metadata records (:mod:`searchdoc.parse.officialmeta`) winning over the XML's own. The HTML
+parser uses the same building blocks so that both produce the same paragraphs, footnotes and
+citations.
 """
 
 from __future__ import annotations
@@ -16,29 +15,38 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from searchdoc.errors import ParseError
 from searchdoc.model import Citation, Document, Footnote, Paragraph
-from searchdoc.parse.handelingen import HandelingenBlocks
-from searchdoc.parse.kamerwrk import KamerwrkBlocks
-from searchdoc.parse.publications import PUBLICATION_BODIES, PublicationBlocks
 from searchdoc.parse.safexml import load_xml, local_name
+
+if TYPE_CHECKING:
+    from searchdoc.parse.xmlwalker import Header
 
 __all__ = [
     "Assembler",
     "TextBuilder",
     "canonical_id",
     "kind_of",
-    "letter_date",
-    "metadata_from_entries",
     "normalize_dossier",
     "normalize_vergaderjaar",
     "ob_id_from_reference",
-    "parse_metadata_xml",
     "parse_official_xml",
 ]
+
+#: Names that live in :mod:`searchdoc.parse.officialmeta` and are still imported from here.
+_FROM_METADATA = frozenset({"parse_metadata_xml", "metadata_from_entries", "letter_date", "dutch_date", "closing_date"})
+
+
+def __getattr__(name: str):
+    """The metadata readers, loaded on first use (they import this module's helpers)."""
+    if name in _FROM_METADATA:
+        from searchdoc.parse import officialmeta
+
+        return getattr(officialmeta, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Citation kind of an OB id, by its first dash-separated part.
 KINDS = {
@@ -62,7 +70,6 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _OB_ID = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,40}){1,8}")
 _OB_HOSTS = ("officielebekendmakingen.nl", "overheid.nl", "officiele-overheidspublicaties.nl")
 _VERGADERJAAR = re.compile(r"(\d{4})\s*[-–—/]\s*(\d{2,4})")
-_ID_VERGADERJAAR = re.compile(r"^(?:ah|h|kv)-[a-z]{2}-(\d{4})(\d{4})\b")
 _DOSSIER = re.compile(r"^(\d(?:[\s\u00a0]?\d)*)(?:[\s\u00a0]*[-–/]?[\s\u00a0]*(.+))?$")
 _SUFFIX = re.compile(r"^(?:[IVXLC]+[A-Z]?|\d{1,2}|[A-Z]{1,3})$")
 _RIJKSWET = re.compile(r"\(R\d+\)")
@@ -477,760 +484,6 @@ class Assembler:
                 paragraph.citations.append(citation)
 
 
-# --------------------------------------------------------------------------- the XML walker
-
-# Inline markup: its text runs on within the surrounding paragraph.
-_INLINE = frozenset(
-    """
-    nadruk extref intref dossierref sup inf naam voornaam achternaam tussenvoegsel
-    voorvoegsels functie datum kamervraagonderwerp organisatie ondernummer herdruk br noot
-    nootref term afkorting citaat-inline politiek fractie aanhef-naam
-    """.split()
-)
-# Elements whose children are separate words although nothing separates them in the XML.
-_FIELDS = frozenset(
-    """
-    voornaam achternaam tussenvoegsel voorvoegsels functie naam nr nummer titel label li.nr
-    lidnr tekstregel al entry dossiernr datum politiek organisatie plaats noot.al omschr
-    """.split()
-)
-# Elements that always start a block of their own.
-_BLOCKS = frozenset(
-    """
-    al al-groep tussenkop kop divisie lijst li table tgroup row tekst vrije-tekst algemeen
-    stuk kamerstuk kamervragen vragen reactie vraag antwoord kamervraagomschrijving omschr
-    toelicht tekst-sluiting ondertekening kamerstukkop kamervraagkop dossier stuknr titel
-    datumtekst kamervraagnummer vraagnummer metadata meta plaatje illustratie
-    kamervraagopmerking artikel lid definitielijst wat wij aanhef slotformulering
-    voorstel-wet amendement amendement-lid wijziging considerans considerans.al citaat box p
-    handelingen vergadering opening agendapunt handeling_bijlage stemmingen onderwerp
-    item-titel spreekbeurt spreker interrumpant motie motie-info
-    body frontm ltrlabel nummer tuskop witreg ondtek gegeven uitgifte intitule
-    """.split()
-)
-_ANSWERED_BY = re.compile(r"^(?:Antwoord(?:en)?\s+(?:van\s+)?)(.+?)\s*(?:\((?:ontvangen|ingezonden)\b.*)?\.?$")
-_SIGNATORY_NAMES = {"naam", "deze", "persoon", "achternaam"}
-_SECTIONING = {"divisie", "hoofdstuk", "paragraaf", "afdeling", "artikel", "bijlage", "box"}
-_SIGNATURE = {"tekst-sluiting", "ondertekening"}
-
-
-@dataclass
-class _Header:
-    """What the non-body elements say about the document."""
-
-    chamber: str | None = None
-    vergaderjaar: str | None = None
-    dossiers: list[str] = field(default_factory=list)
-    dossier_titles: list[str] = field(default_factory=list)
-    number: str | None = None
-    title: str | None = None
-    date: str | None = None
-    datumtekst: str | None = None
-    kamervraagnummer: str | None = None
-    question_date: str | None = None
-    answer_date: str | None = None
-    question_title: str | None = None
-    asked_by: list[str] = field(default_factory=list)
-    answered_by: list[str] = field(default_factory=list)
-    embedded: list[tuple[str, str, str]] = field(default_factory=list)
-    signature: list[str] = field(default_factory=list)
-    signatories: list[str] = field(default_factory=list)
-    # Handelingen: the meeting (number, date as printed, time) and the agenda item number.
-    meeting: str | None = None
-    meeting_date: str | None = None
-    meeting_time: str | None = None
-    item: str | None = None
-    # Gazettes: the masthead lines, where and when it was signed, when it was issued.
-    masthead: list[str] = field(default_factory=list)
-    dagtekening: str | None = None
-    signed: str | None = None
-    issued: str | None = None
-    uitgifte: str | None = None
-
-
-class _Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
-    """One pass over the body of an ``officiele-publicatie`` or a ``kamerwrk``."""
-
-    def __init__(self) -> None:
-        self.out = Assembler()
-        self.header = _Header()
-        #: A lid number waiting to open the lid's first paragraph.
-        self.prefix: str | None = None
-
-    def take_prefix(self) -> str | None:
-        prefix, self.prefix = self.prefix, None
-        return prefix
-
-    # -- inline ---------------------------------------------------------------------------
-
-    def inline(self, element, builder: TextBuilder) -> None:
-        """Append the text of ``element``'s content (not its tail) to ``builder``."""
-        builder.add(element.text)
-        previous = None
-        for child in element:
-            tag = local_name(child)
-            if not tag:
-                builder.add(child.tail)
-                continue
-            if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
-                builder.space()
-            if tag in _BLOCKS and tag not in _FIELDS:
-                builder.space()
-            self.inline_element(child, tag, builder)
-            if tag in _BLOCKS and tag not in _FIELDS:
-                builder.space()
-            previous = tag if not clean_text(child.tail) else None
-            builder.add(child.tail)
-
-    def inline_element(self, element, tag: str, builder: TextBuilder) -> None:
-        if tag == "noot":
-            builder.add_note(self.note(element))
-        elif tag in ("nootref", "voetref"):
-            ref = element.get("refid") or element.get("ref") or ""
-            if ref:
-                builder.refs.append((ref, builder.marker_offset()))
-        elif tag == "extref":
-            start = builder.position
-            self.inline(element, builder)
-            target = ob_id_from_reference(element.get("doc"))
-            soort = (element.get("soort") or "").lower()
-            if target and (soort == "document" or soort == "url" or not soort):
-                builder.cite(start, target)
-        elif tag == "br":
-            builder.space()
-        elif tag in ("metadata", "meta"):
-            return
-        else:
-            self.inline(element, builder)
-
-    def note(self, element) -> _Note:
-        label = None
-        for child in element:
-            if local_name(child) in ("noot.nr", "nr"):
-                label = clean_text(child.xpath("string()"))
-                break
-        note = self.out.new_note(label)
-        builder = TextBuilder(footnote=note.footnote.n)
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in ("noot.nr", "nr"):
-                builder.add(child.tail)
-                continue
-            if tag:
-                builder.space()
-                self.inline_element(child, tag, builder)
-                builder.space()
-            builder.add(child.tail)
-        note.footnote.text = builder.text()
-        note.citations = builder.citations
-        # A footnote inside a footnote is rare; keep it rather than lose its text.
-        self.out.pend(builder.notes)
-        return note
-
-    # -- blocks ---------------------------------------------------------------------------
-
-    def container(self, element) -> None:
-        """Walk the children of ``element``: inline runs become paragraphs, blocks recurse."""
-        builder = TextBuilder()
-        builder.add(element.text)
-        previous = None
-        for child in element:
-            tag = local_name(child)
-            if not tag:
-                builder.add(child.tail)
-                continue
-            if tag in _BLOCKS or (tag not in _INLINE and self._has_blocks(child)):
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-                previous = None
-            elif tag == "noot" and self._wrapper_note(child):
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.container(child)
-            elif tag == "noot" and not builder.text():
-                # A note standing between blocks (older Aanhangsels) is not a marker in a text.
-                self.block_noot(child)
-            else:
-                if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
-                    builder.space()
-                self.inline_element(child, tag, builder)
-                previous = tag if not clean_text(child.tail) else None
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-
-    def _has_blocks(self, element) -> bool:
-        return any(local_name(d) in _BLOCKS for d in element.iterdescendants())
-
-    def block(self, element, tag: str) -> None:
-        handler = getattr(self, "block_" + tag.replace("-", "_").replace(".", "_"), None)
-        if handler is not None:
-            handler(element)
-        elif tag in PUBLICATION_BODIES:
-            self.publication(element)
-        elif tag in _SECTIONING:
-            state = self.out.enter_division()
-            self.container(element)
-            self.out.leave_division(state)
-        else:
-            self.container(element)
-
-    def paragraph_of(self, element, prefix: str | None = None) -> None:
-        builder = TextBuilder()
-        prefix = prefix or self.take_prefix()
-        if prefix:
-            builder.add(prefix)
-            builder.space()
-        self.inline(element, builder)
-        self.out.paragraph(builder)
-
-    def heading_of(self, element) -> None:
-        builder = TextBuilder()
-        self.inline(element, builder)
-        self.out.pend(builder.notes)
-        self.out.pend_refs(builder.refs)
-        self.out.heading(builder.text())
-
-    def block_metadata(self, element) -> None:
-        for meta in element.iter():
-            if local_name(meta) == "meta" and meta.get("name"):
-                entry = (meta.get("name"), meta.get("scheme") or "", meta.get("content") or "")
-                self.header.embedded.append(entry)
-
-    block_meta = block_metadata
-
-    def block_al(self, element) -> None:
-        if any(local_name(c) == "noot" and self._wrapper_note(c) for c in element):
-            self.container(element)
-        else:
-            self.paragraph_of(element)
-
-    @staticmethod
-    def _wrapper_note(element) -> bool:
-        """A ``noot`` without a number that wraps a table is content, not a footnote."""
-        if any(local_name(c) in ("noot.nr", "nr") for c in element):
-            return False
-        return any(local_name(d) in ("table", "tgroup") for d in element.iterdescendants())
-
-    block_p = block_al
-    block_wat = block_al
-    block_wij = block_al
-    block_considerans_al = block_al
-
-    def block_kamervraagomschrijving(self, element) -> None:
-        kind = (element.get("type") or "").lower()
-        for datum in element.iter():
-            if local_name(datum) == "datum" and datum.get("isodatum"):
-                if kind == "antwoord":
-                    self.header.answer_date = self.header.answer_date or datum.get("isodatum")
-                else:
-                    self.header.question_date = self.header.question_date or datum.get("isodatum")
-        if kind != "antwoord" and self.header.question_title is None:
-            self.header.question_title = clean_text(element.xpath("string()"))
-        if kind == "antwoord" and not self.header.answered_by:
-            answer = _ANSWERED_BY.match(clean_text(element.xpath("string()")))
-            if answer:
-                self.header.answered_by = [answer.group(1)]
-        elif kind != "antwoord" and not self.header.asked_by:
-            names = (clean_text(" ".join(n.itertext())) for n in element.iter() if local_name(n) == "naam")
-            self.header.asked_by = [name for name in names if name]
-        self.paragraph_of(element)
-
-    block_omschr = block_kamervraagomschrijving
-
-    def block_kop(self, element) -> None:
-        self.heading_of(element)
-
-    block_tussenkop = block_kop
-
-    def block_titel(self, element) -> None:
-        parent = element.getparent()
-        if parent is not None and local_name(parent) in ("stuk", "kamerstuk", "vragen", "reactie"):
-            builder = TextBuilder()
-            self.inline(element, builder)
-            self.out.pend(builder.notes)
-            self.header.title = self.header.title or builder.text()
-        else:
-            self.heading_of(element)
-
-    def _header_lines(self, element) -> None:
-        for line in element.iter():
-            if local_name(line) != "tekstregel":
-                continue
-            text = clean_text(line.xpath("string()"))
-            kind = (line.get("inhoud") or "").lower()
-            if kind == "kameraanduiding" or (not kind and "Kamer" in text):
-                self.header.chamber = self.header.chamber or text
-            elif kind == "vergaderjaar" or (not kind and normalize_vergaderjaar(text)):
-                self.header.vergaderjaar = self.header.vergaderjaar or normalize_vergaderjaar(text)
-
-    block_kamerstukkop = _header_lines
-    block_kamervraagkop = _header_lines
-
-    def block_dossier(self, element) -> None:
-        number = ""
-        suffix = ""
-        titles = []
-        for child in element.iter():
-            tag = local_name(child)
-            if tag == "dossiernr":
-                number = clean_text(child.xpath("string()"))
-            elif tag == "begrotingshoofdstuk":
-                value = clean_text(child.xpath("string()"))
-                if _SUFFIX.match(value.upper()):
-                    suffix = value
-            elif tag == "titel":
-                titles.append(clean_text(child.xpath("string()")))
-        if not number:
-            number = clean_text(element.xpath("string()"))
-        dossier = normalize_dossier(f"{number} {suffix}".strip())
-        if dossier and dossier not in self.header.dossiers:
-            self.header.dossiers.append(dossier)
-        self.header.dossier_titles.extend(t for t in titles if t)
-
-    def block_stuknr(self, element) -> None:
-        for child in element.iter():
-            if local_name(child) == "ondernummer":
-                self.header.number = clean_text(child.xpath("string()")) or None
-        if self.header.number is None:
-            match = re.search(r"\d+\w*", clean_text(element.xpath("string()")))
-            self.header.number = match.group(0) if match else None
-
-    def block_datumtekst(self, element) -> None:
-        self.header.datumtekst = clean_text(element.xpath("string()")) or None
-        for datum in element.iter():
-            if local_name(datum) == "datum" and datum.get("isodatum"):
-                self.header.date = self.header.date or datum.get("isodatum")
-
-    def block_kamervraagnummer(self, element) -> None:
-        self.header.kamervraagnummer = clean_text(element.xpath("string()")) or None
-
-    block_vraagnummer = block_kamervraagnummer
-
-    def block_tekst_sluiting(self, element) -> None:
-        """Each signatory (and any closing line) on a line of its own."""
-        builder = TextBuilder()
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in _BLOCKS:
-                self._signature_line(builder)
-                builder = TextBuilder()
-                if tag == "ondertekening":
-                    self.block_ondertekening(child)
-                else:
-                    self.inline(child, builder)
-                    self._signature_line(builder)
-                    builder = TextBuilder()
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self._signature_line(builder)
-
-    def block_ondertekening(self, element) -> None:
-        """One line per signatory: a name (``naam``, ``deze``) ends it, after its function."""
-        builder = TextBuilder()
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in _SIGNATORY_NAMES:
-                builder.space()
-                name = TextBuilder()
-                self.inline(child, name)
-                if name.text():
-                    self.header.signatories.append(name.text())
-                self.inline(child, builder)
-                self._signature_line(builder)
-                builder = TextBuilder()
-            elif tag in ("functie", "al", "p"):
-                builder.space()
-                self.inline(child, builder)
-                builder.space()
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self._signature_line(builder)
-
-    def _signature_line(self, builder: TextBuilder) -> None:
-        self.out.pend(builder.notes)
-        text = builder.text()
-        if text:
-            self.header.signature.append(text)
-
-    def block_lijst(self, element) -> None:
-        builder = TextBuilder()
-        for child in element:
-            tag = local_name(child)
-            if tag == "li":
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block_li(child)
-            elif tag in _BLOCKS:
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-
-    def block_li(self, element) -> None:
-        label = None
-        for child in element:
-            if local_name(child) == "li.nr":
-                label = clean_text(child.xpath("string()"))
-                break
-        builder = TextBuilder()
-        prefix = self.take_prefix()
-        for part in (prefix, label):
-            if part:
-                builder.add(part)
-                builder.space()
-        builder.add(element.text)
-        labelled = len(builder.text())
-        for child in element:
-            tag = local_name(child)
-            if tag == "li.nr":
-                builder.add(child.tail)
-                continue
-            if tag in ("lijst", "table", "li"):
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-            elif tag in ("al", "p", "al-groep") and len(builder.text()) > labelled:
-                # A second paragraph of the same item stands on its own, as printed.
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                labelled = 0
-                self.block(child, tag)
-            elif tag:
-                builder.space()
-                self.inline_element(child, tag, builder)
-                builder.space()
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-
-    def block_table(self, element) -> None:
-        state = self.out.save()
-        for child in element:
-            if local_name(child) == "title":
-                self.heading_of(child)
-        for row in element.iter():
-            if local_name(row) != "row":
-                continue
-            builder = TextBuilder()
-            first = True
-            filled = False
-            for entry in row:
-                if local_name(entry) != "entry":
-                    continue
-                if not first:
-                    builder.add(" | ")
-                first = False
-                start = builder.position
-                self.inline(entry, builder)
-                filled = filled or bool(clean_text("".join(builder._parts)[start:]))
-            if filled:
-                self.out.paragraph(builder)
-            else:
-                # An empty row is spacing in the printed table, not a paragraph.
-                self.out.pend(builder.notes)
-        self.out.restore(state)
-
-    def _qa(self, element, kind: str) -> None:
-        label = None
-        for child in element:
-            if local_name(child) in ("nr", "nummer"):
-                builder = TextBuilder()
-                self.inline(child, builder)
-                self.out.pend(builder.notes)
-                label = builder.text()
-                break
-        if label and re.fullmatch(r"[\d\s,.en&-]+", label):
-            label = f"{kind} {label}"
-        state = self.out.save()
-        self.out.section = label or kind
-        self.out.fresh_heading = False
-        builder = TextBuilder()
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in ("nr", "nummer"):
-                builder.add(child.tail)
-                continue
-            if tag == "table" or (tag and any(local_name(d) == "table" for d in child.iterdescendants())):
-                # A table keeps a paragraph per row; the rest of a question or answer is one.
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-            elif tag in _BLOCKS or (tag and tag not in _INLINE and self._has_blocks(child)):
-                builder.space()
-                self.inline(child, builder)
-                builder.space()
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-        self.out.fresh_heading = False
-        self.out.restore(state)
-
-    def block_vraag(self, element) -> None:
-        self._qa(element, "Vraag")
-
-    def block_antwoord(self, element) -> None:
-        self._qa(element, "Antwoord")
-
-    def block_noot(self, element) -> None:
-        self.out.loose_note(element.get("id"), self.note(element))
-
-    def block_plaatje(self, element) -> None:
-        if clean_text(element.xpath("string()")):
-            self.container(element)
-
-    block_illustratie = block_plaatje
-
-
-# --------------------------------------------------------------------------- metadata.xml
-
-_REPEATABLE = {
-    "OVERHEIDop.indiener",
-    "OVERHEIDop.ontvanger",
-    "OVERHEIDop.behandeldDossier",
-    "OVERHEIDop.bijlage",
-    "OVERHEIDop.dossiernummer",
-    "DC.type",
-    "DC.subject",
-    "DCTERMS.relation",
-    "OVERHEID.category",
-}
-_SUBTYPE_SCHEMES = (
-    "OVERHEIDop.KamerstukTypen",
-    "OVERHEIDop.AanhangselTypen",
-    "OVERHEIDop.KamervraagTypen",
-    "OVERHEIDop.HandelingTypen",
-    "OVERHEIDop.Rubriek",
-)
-#: The namespaces of repository.overheid.nl's ``owms-metadata`` and the prefix their names take
-#: in metadata.xml (``dcterms:identifier`` is ``DC.identifier`` there).
-_OWMS_NAMESPACES = {
-    "http://purl.org/dc/terms/": "DCTERMS.",
-    "http://standaarden.overheid.nl/owms/terms/": "OVERHEID.",
-    "http://standaarden.overheid.nl/oep/meta/": "OVERHEIDop.",
-    "http://standaarden.overheid.nl/wetgeving/": "OVERHEIDop.",
-}
-_DC_CORE = {"identifier", "title", "type", "creator", "language", "subject", "format"}
-
-
-def parse_metadata_xml(data: bytes) -> dict:
-    """``metadata.xml`` (``metadata_gegevens``) or a repository ``owms-metadata`` → the fields
-    of a Document plus the raw values.
-
-    Keys: id, title (the stuk's own title), full_title (``DC.title`` as given), date, dossier
-    (list), number, vergaderjaar (``2018-2019``), chamber, doc_type, kind, dossier_title, and
-    ``raw`` (name → value, or a list for repeatable names such as OVERHEIDop.indiener,
-    OVERHEIDop.behandeldDossier and OVERHEIDop.bijlage).
-    """
-    root = load_xml(data, roots=("metadata_gegevens", "owms-metadata"), what="metadata.xml")
-    if local_name(root) == "owms-metadata":
-        return metadata_from_entries(_owms_entries(root))
-    entries = [
-        (element.get("name") or "", element.get("scheme") or "", element.get("content") or "")
-        for element in root.iter()
-        if element is not root and local_name(element) == "metadata"
-    ]
-    return metadata_from_entries(entries)
-
-
-def _owms_entries(root) -> list[tuple[str, str, str]]:
-    """(name, scheme, content) of each leaf of an ``owms-metadata`` tree, named as in metadata.xml."""
-    entries = []
-    for element in root.iter():
-        if not isinstance(element.tag, str) or len(element):
-            continue
-        local = local_name(element)
-        namespace = element.tag[1:].split("}", 1)[0] if element.tag.startswith("{") else ""
-        if "." in local:  # written with a dot instead of a namespace: dcterms.modified
-            prefix, _, local = local.partition(".")
-            name = ("DC." if prefix.lower() == "dcterms" and local in _DC_CORE else prefix.upper() + ".") + local
-        elif namespace in _OWMS_NAMESPACES:
-            prefix = _OWMS_NAMESPACES[namespace]
-            name = ("DC." if prefix == "DCTERMS." and local in _DC_CORE else prefix) + local
-        else:
-            continue
-        entries.append((name, element.get("scheme") or "", element.text or ""))
-    return entries
-
-
-def metadata_from_entries(entries: Iterable[tuple[str, str, str]]) -> dict:
-    """Map (name, scheme, content) triples of metadata.xml or HTML ``<meta>`` tags to fields.
-
-    Names are matched case-insensitively (HTML pages write ``dcterms.identifier``); ``raw``
-    keeps the names as written.
-    """
-    raw: dict[str, Any] = {}
-    by_name: dict[str, list[tuple[str, str]]] = {}
-    repeatable = {name.lower() for name in _REPEATABLE}
-    for name, scheme, content in entries:
-        name = name.strip()
-        if not name:
-            continue
-        value = clean_text(content)
-        by_name.setdefault(name.lower(), []).append((scheme.strip(), value))
-        if name.lower() in repeatable:
-            raw.setdefault(name, []).append(value)
-        elif name in raw:
-            existing = raw[name]
-            raw[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            raw[name] = value
-
-    def first(name: str, scheme: str | None = None) -> str | None:
-        for item_scheme, value in by_name.get(name.lower(), []):
-            if value and (scheme is None or item_scheme == scheme):
-                return value
-        return None
-
-    doc_id = canonical_id(first("DC.identifier") or first("dcterms.identifier"))
-    kind = kind_of(doc_id)
-    if kind == "aanhangsel":
-        date = first("OVERHEIDop.datumOntvangst") or first("DCTERMS.issued")
-    elif kind == "handelingen":
-        date = first("OVERHEIDop.datumVergadering") or first("DCTERMS.issued")
-    else:
-        date = first("DCTERMS.issued") or first("OVERHEIDop.datumOntvangst")
-    date = date or first("DCTERMS.available") or first("OVERHEIDop.datumIndiening")
-    dossiers: list[str] = []
-    for _, value in by_name.get("overheidop.dossiernummer", []):
-        normalized = normalize_dossier(value)
-        if normalized and normalized not in dossiers:
-            dossiers.append(normalized)
-    doc_type = None
-    for scheme in _SUBTYPE_SCHEMES:
-        doc_type = doc_type or first("DC.type", scheme)
-    doc_type = doc_type or first("DC.type", "OVERHEIDop.Parlementair")
-    doc_type = doc_type or next(
-        (value for scheme, value in by_name.get("dc.type", []) if value and scheme != "OVERHEID.Informatietype"), None
-    )
-    doc_type = doc_type or first("OVERHEIDop.publicationName")
-    number = first("OVERHEIDop.ondernummer")
-    if number is None and kind in ("aanhangsel", "handelingen") and doc_id:
-        number = _number_from_id(doc_id)
-    full_title = first("DC.title") or first("dcterms.title") or first("OVERHEIDop.documenttitel")
-    return {
-        "id": doc_id,
-        "title": _own_title(full_title, first("OVERHEIDop.dossiertitel")) if kind == "kamerstuk" else full_title,
-        "full_title": full_title,
-        "date": _iso_date(date),
-        "dossier": dossiers,
-        "number": number,
-        "vergaderjaar": normalize_vergaderjaar(first("OVERHEIDop.vergaderjaar")) or _vergaderjaar_from_id(doc_id),
-        "chamber": first("DC.creator", "OVERHEID.StatenGeneraal") or first("DC.creator"),
-        "doc_type": doc_type,
-        "kind": kind or None,
-        "dossier_title": first("OVERHEIDop.dossiertitel"),
-        "raw": raw,
-    }
-
-
-def _own_title(full: str | None, dossier_title: str | None) -> str | None:
-    """The stuk's own title in a Kamerstuk's ``DC.title`` ("dossier; type; own title"): the
-    part after the dossier title and the type, or the type when there is nothing more."""
-    if not full:
-        return full
-    if dossier_title and full.startswith(dossier_title + "; "):
-        rest = full[len(dossier_title) + 2 :]
-    else:
-        parts = full.split("; ")
-        if len(parts) < 3:
-            return full
-        rest = "; ".join(parts[1:])
-    return rest.split("; ", 1)[1] if "; " in rest else rest
-
-
-def _iso_date(value: str | None) -> str | None:
-    if not value:
-        return None
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value)
-    if match:
-        return match.group(0)
-    match = re.match(r"(\d{2})-(\d{2})-(\d{4})$", value)
-    return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else None
-
-
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        "januari februari maart april mei juni juli augustus september oktober november december".split(),
-        start=1,
-    )
-}
-_LETTER_DATE = re.compile(
-    r"^(?:Den Haag|[’'‘`]s-Gravenhage|Brussel|Luxemburg)\s*,?\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})\.?$",
-    re.IGNORECASE,
-)
-
-
-_DUTCH_DATE = re.compile(r"\b(\d{1,2})\s+([a-z]+)\s+(\d{4})\b", re.IGNORECASE)
-
-
-def dutch_date(text: str | None) -> str | None:
-    """The ISO date in a Dutch date as printed ("Donderdag 8 februari 2018" → 2018-02-08)."""
-    import datetime
-
-    for match in _DUTCH_DATE.finditer(clean_text(text)):
-        month = _MONTHS.get(match.group(2).lower())
-        if month:
-            try:
-                return datetime.date(int(match.group(3)), month, int(match.group(1))).isoformat()
-            except ValueError:
-                continue
-    return None
-
-
-_CLOSING_DATE = re.compile(r"^[A-Z][\w'’. -]{1,40},\s+(\d{1,2}\s+[a-z]+\s+\d{4})\.?$", re.IGNORECASE)
-
-
-def closing_date(lines: Iterable[str]) -> str | None:
-    """The ISO date of a closing "Winschoten, 14 juni 2017" line of a gazette notice."""
-    for line in lines:
-        match = _CLOSING_DATE.match(clean_text(line))
-        if match and dutch_date(match.group(1)):
-            return dutch_date(match.group(1))
-    return None
-
-
-def letter_date(lines: Iterable[str]) -> str | None:
-    """The ISO date of a letter's "Den Haag, 13 mei 2019" line, if one of ``lines`` is one."""
-    import datetime
-
-    for line in lines:
-        match = _LETTER_DATE.match(clean_text(line))
-        month = _MONTHS.get(match.group(2).lower()) if match else None
-        if match and month:
-            try:
-                return datetime.date(int(match.group(3)), month, int(match.group(1))).isoformat()
-            except ValueError:
-                continue
-    return None
-
-
-def _number_from_id(doc_id: str) -> str | None:
-    parts = doc_id.split("-")
-    if parts[0] == "ah" and len(parts) >= 4:
-        return parts[3]
-    if parts[0] == "h" and len(parts) >= 4:
-        return "-".join(parts[3:])
-    if parts[0] == "kst" and len(parts) >= 3:
-        return parts[-1] if not re.fullmatch(r"[hbn]\d+", parts[-1]) else parts[-2]
-    return None
-
-
-def _vergaderjaar_from_id(doc_id: str | None) -> str | None:
-    match = _ID_VERGADERJAAR.match(doc_id or "")
-    return normalize_vergaderjaar(match.group(1) + match.group(2)) if match else None
-
-
 # --------------------------------------------------------------------------- the document
 
 
@@ -1241,8 +494,18 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
     names) wins over what the XML itself says. Raises UnsafeContentError for hostile XML and
     ParseError for malformed XML, a foreign root element or a document without an id.
     """
+    from searchdoc.parse.officialmeta import (
+        _iso_date,
+        _number_from_id,
+        _vergaderjaar_from_id,
+        closing_date,
+        letter_date,
+        metadata_from_entries,
+    )
+    from searchdoc.parse.xmlwalker import Walker
+
     root = load_xml(data, roots=ROOTS, what="official XML")
-    walker = _Walker()
+    walker = Walker()
     for child in root:
         tag = local_name(child)
         if tag == "kop":
@@ -1330,7 +593,7 @@ _DOCUMENT_FIELDS = frozenset(
 )
 
 
-def _record_id(header: _Header) -> str | None:
+def _record_id(header: Header) -> str | None:
     """The id in the URL of the ``OVERHEIDop.externMetadataRecord`` the XML points to."""
     for name, _, content in header.embedded:
         if name == "OVERHEIDop.externMetadataRecord":
@@ -1338,7 +601,7 @@ def _record_id(header: _Header) -> str | None:
     return None
 
 
-def _derived_id(header: _Header, root) -> str | None:
+def _derived_id(header: Header, root) -> str | None:
     body = next((local_name(c) for c in root if local_name(c) not in ("metadata", "")), "")
     if body == "kamerstuk" and header.dossiers and header.number:
         return canonical_id(f"kst-{header.dossiers[0]}-{header.number}")
@@ -1375,7 +638,7 @@ _TITLE_TYPES = (
 _GENERIC_TYPES = {"overig", "kamerstuk", "officiële publicatie", ""}
 
 
-def _doc_type(header: _Header, kind: str) -> str | None:
+def _doc_type(header: Header, kind: str) -> str | None:
     if kind == "aanhangsel":
         return "Antwoord" if header.answer_date else "Kamervragen"
     if kind == "handelingen":
@@ -1401,7 +664,7 @@ _CLOSING = re.compile(r"en gaat over tot de orde van de dag\.?$", re.IGNORECASE)
 _NAME_LINE = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*(?:[ -][\w'’.-]+){0,4}$")
 
 
-def _motion_signatories(paragraphs: list[Paragraph], header: _Header) -> list[Paragraph]:
+def _motion_signatories(paragraphs: list[Paragraph], header: Header) -> list[Paragraph]:
     """A motion's names under "en gaat over tot de orde van de dag." are its signatories."""
     for index, paragraph in enumerate(paragraphs):
         if _CLOSING.search(paragraph.text):
@@ -1414,7 +677,7 @@ def _motion_signatories(paragraphs: list[Paragraph], header: _Header) -> list[Pa
     return paragraphs
 
 
-def _askers_and_answerers(header: _Header, meta: dict, embedded: dict) -> dict[str, list[str]]:
+def _askers_and_answerers(header: Header, meta: dict, embedded: dict) -> dict[str, list[str]]:
     """Who asked and who answered an Aanhangsel, from its metadata or its description."""
     raw = meta.get("raw") or embedded
     out: dict[str, list[str]] = {}

@@ -10,6 +10,7 @@ the ministers who sign are the signatories. Mixed into the official XML walker
 
 from __future__ import annotations
 
+from searchdoc.parse.officialxml import TextBuilder, clean_text, normalize_vergaderjaar
 from searchdoc.parse.safexml import local_name
 
 #: The element that holds the body of each kind of publication.
@@ -26,8 +27,6 @@ class PublicationBlocks:
 
     def masthead(self, element) -> None:
         """The ``kop`` above the body: the name of the gazette and who publishes it."""
-        from searchdoc.parse.officialxml import clean_text, normalize_vergaderjaar
-
         for child in element:
             text = clean_text(child.xpath("string()"))
             if not text:
@@ -50,8 +49,6 @@ class PublicationBlocks:
                 self.block(child, tag)
 
     def _title_from(self, element, prefer: bool = False) -> None:
-        from searchdoc.parse.officialxml import TextBuilder
-
         builder = TextBuilder()
         for child in element.iter():
             if local_name(child) in ("titel", "intitule") and child is not element:
@@ -67,8 +64,6 @@ class PublicationBlocks:
 
     def block_lid(self, element) -> None:
         """A lid's number opens its first paragraph ("1. De bestanddelen …")."""
-        from searchdoc.parse.officialxml import clean_text
-
         number = None
         for child in element:
             if local_name(child) == "lidnr":
@@ -83,8 +78,6 @@ class PublicationBlocks:
 
     def block_gegeven(self, element) -> None:
         """Where and when the king signed; the king is a signatory."""
-        from searchdoc.parse.officialxml import clean_text
-
         for child in element.iter():
             tag = local_name(child)
             if tag == "dagtekening":
@@ -100,8 +93,6 @@ class PublicationBlocks:
 
     def block_uitgifte(self, element) -> None:
         """The date of issue ("Uitgegeven de zevenentwintigste maart 2018") and who issued it."""
-        from searchdoc.parse.officialxml import clean_text
-
         for child in element:
             tag = local_name(child)
             if tag == "datum":
