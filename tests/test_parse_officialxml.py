@@ -743,7 +743,7 @@ def test_speaker_lines_lose_their_stray_spaces():
 def test_staatsblad_title_date_articles_and_leden():
     document = real("stb-2018-84.xml")
     assert document.kind == "staatsblad"
-    assert document.title.startswith("Besluit van 9 maart 2018, houdende vaststelling van de bestanddelen")
+    assert document.title.replace("\u00a0", " ").startswith("Besluit van 9 maart 2018, houdende vaststelling van")
     assert document.date == "2018-03-09"  # the day it was signed ("Besluit van 9 maart 2018")
     assert document.metadata["uitgifte"] == "Uitgegeven de zevenentwintigste maart 2018"
     assert document.metadata["masthead"] == ["Staatsblad", "van het Koninkrijk der Nederlanden"]
@@ -816,14 +816,58 @@ def test_signatories_one_per_name_and_function_keeps_its_space():
     ]
 
 
+def test_flat_headings_nest_by_numbering_capitals_and_articles():
+    data = (
+        b"<kamerwrk><body><stuk><titel>MEMORIE VAN TOELICHTING</titel>"
+        b"<tuskop>ALGEMEEN</tuskop><tuskop>1. Inleiding</tuskop><al>Een.</al>"
+        b"<tuskop>8. Uitvoering</tuskop><al>Twee.</al>"
+        b"<tuskop>ARTIKELSGEWIJZE TOELICHTING</tuskop><tuskop>ARTIKEL I</tuskop>"
+        b"<tuskop>Artikel 4:33a, onderdeel a</tuskop><al>Drie.</al>"
+        b"<tuskop>Artikel 4:74a</tuskop><al>Vier.</al>"
+        b"<tuskop>ARTIKEL II</tuskop><al>Vijf.</al><witreg/>"
+        b"<al>Blanksma-van den Heuvel</al><al>Spekman</al></stuk></body></kamerwrk>"
+    )
+    document = parse_official_xml(data, "kst-31911-3")
+    assert [(p.section, p.text) for p in document.paragraphs] == [
+        ("ALGEMEEN – 1. Inleiding", "Een."),
+        ("ALGEMEEN – 8. Uitvoering", "Twee."),
+        ("ARTIKELSGEWIJZE TOELICHTING – ARTIKEL I – Artikel 4:33a, onderdeel a", "Drie."),
+        ("ARTIKELSGEWIJZE TOELICHTING – ARTIKEL I – Artikel 4:74a", "Vier."),
+        ("ARTIKELSGEWIJZE TOELICHTING – ARTIKEL II", "Vijf."),
+    ]
+    # The members who sign an initiative bill's memorie van toelichting, under its last paragraph.
+    assert document.signatories == ["Blanksma-van den Heuvel", "Spekman"]
+
+
+def test_a_table_title_sits_under_the_heading_before_the_table():
+    table = (
+        "<table><title>{}</title><tgroup><tbody><row><entry>1</entry><entry>{}</entry></row></tbody></tgroup></table>"
+    )
+    data = op(
+        "<kamerstuk><stuk><algemeen><vrije-tekst><tekst><tussenkop>Begrotingsstaat</tussenkop>"
+        + table.format("Departementale begrotingsstaat", "Inzet")
+        + table.format("Begrotingsstaat Paresto", "Baten")
+        + "</tekst></vrije-tekst></algemeen></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data, "kst-99999-4")
+    assert [(p.section, p.text) for p in document.paragraphs] == [
+        ("Begrotingsstaat – Departementale begrotingsstaat", "1 | Inzet"),
+        ("Begrotingsstaat – Begrotingsstaat Paresto", "1 | Baten"),
+    ]
+
+
 def test_a_lone_gegeven_is_not_a_paragraph_and_generic_types_give_way():
     data = op(
         "<kamerstuk><stuk><titel>MEMORIE VAN TOELICHTING</titel><algemeen><vrije-tekst><tekst>"
         "<al>Tekst.</al></tekst></vrije-tekst></algemeen>"
+        "<voorstel-sluiting><slotformulering><al>Lasten en bevelen.</al></slotformulering>"
+        "<label>Gegeven</label><ondertekening><functie>De Minister van Defensie, </functie>"
+        "<naam><achternaam>D. Yeşilgöz-Zegerius</achternaam></naam></ondertekening></voorstel-sluiting>"
         "<wetsluiting><gegeven>Gegeven</gegeven></wetsluiting></stuk></kamerstuk>"
     )
     document = parse_official_xml(data, "kst-99999-3", {"doc_type": "Overig"})
-    assert texts(document) == ["Tekst."]
+    assert texts(document) == ["Tekst.", "Lasten en bevelen."]
+    assert document.signature == "De Minister van Defensie, D. Yeşilgöz-Zegerius"
     assert document.doc_type == "Memorie van toelichting"
 
 

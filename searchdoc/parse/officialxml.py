@@ -267,30 +267,54 @@ class TextBuilder:
 _ROMAN_HEADING = re.compile(r"^(?:[IVXLC]+|[A-Z])[.)](?:\s|$)")
 _NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?(?:\s|$)")
 _ARTICLE_HEADING = re.compile(r"^(?:Artikel|Artikelen|Art\.)\s", re.IGNORECASE)
+_BILL_ARTICLE_HEADING = re.compile(r"^Artikel(?:en)?\s+[IVXLC]+[A-Z]?\b(?!\.\d|:)", re.IGNORECASE)
 _PART_HEADING = re.compile(r"^Onderdee?l(?:en)?\s", re.IGNORECASE)
 
 
-def heading_level(text: str) -> int | None:
-    """How deep a loose heading sits by its numbering: "I." 1, "1." 2, "1.1." 3, "Artikel 3"
-    2, "Onderdeel A" 3; None for an unnumbered heading."""
+def heading_kind(text: str) -> tuple[str, int]:
+    """What a loose heading's numbering says about its depth, as (kind, depth).
+
+    ``part`` ("I. ALGEMEEN", "A. Algemeen", or a heading in capitals: "ARTIKELSGEWIJZE
+    TOELICHTING"), ``num`` with its depth ("1." 1, "1.1." 2), ``bill-article`` ("Artikel IV",
+    an article of the bill), ``article`` ("Artikel 4:33a", an article it amends), ``onderdeel``
+    ("Onderdeel A"), or ``plain`` for an unnumbered heading.
+    """
     if _ROMAN_HEADING.match(text):
-        return 1
+        return "part", 1
     match = _NUMBERED_HEADING.match(text)
     if match:
-        return match.group(1).count(".") + 2
+        return "num", match.group(1).count(".") + 1
+    if _BILL_ARTICLE_HEADING.match(text):
+        return "bill-article", 0
     if _ARTICLE_HEADING.match(text):
-        return 2
+        return "article", 0
     if _PART_HEADING.match(text):
-        return 3
-    return None
+        return "onderdeel", 0
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        return "part", 1
+    return "plain", 0
 
 
-def _rank(level: int | None, before: list[tuple[int | None, str]]) -> int:
-    """The depth a path entry stands for: its level, or one below the numbered ones before it."""
-    if level is not None:
-        return level
-    numbered = [lvl for lvl, _ in before if lvl is not None and lvl > 0]
-    return max(numbered, default=0) + 1
+def _rank(kind: str, depth: int, above: list[tuple[int, str, str]]) -> int:
+    """How deep a heading of ``kind`` sits under the loose headings ``above`` it (rank, kind,
+    text): parts at 1, numbered sections below them, a bill's articles below those, the
+    articles it amends below a bill article, onderdelen below articles, and an unnumbered
+    heading below the last numbered one."""
+    def deepest(*kinds: str) -> int:
+        return max((rank for rank, k, _ in above if k in kinds), default=0)
+
+    if kind == "part":
+        return 1
+    if kind == "num":
+        return 1 + depth
+    if kind == "bill-article":
+        return deepest("part", "num") + 1
+    if kind == "article":
+        return (deepest("bill-article") or deepest("part", "num")) + 1
+    if kind == "onderdeel":
+        return (deepest("article", "bill-article") or deepest("part", "num")) + 1
+    return max((rank for rank, k, _ in above if k != "plain"), default=0) + 1
 
 
 class Assembler:
@@ -312,7 +336,7 @@ class Assembler:
         self.fresh_heading = False
         # The heading path as (level, text); _bases[-1] entries of it belong to the divisions
         # around the current position; _fresh is where the headings no paragraph followed start.
-        self._path: list[tuple[int | None, str]] = []
+        self._path: list[tuple[int, str, str]] = []
         self._bases: list[int] = [0]
         self._awaiting_own: list[bool] = [False]
         self._fresh = 0
@@ -345,24 +369,40 @@ class Assembler:
         if self._awaiting_own[-1]:
             # The division's own heading: it replaces whatever loose headings came before.
             del self._path[base:]
-            self._path.append((0, text))
+            self._path.append((0, "division", text))
             self._bases[-1] = base + 1
             self._awaiting_own[-1] = False
             self._fresh = min(self._fresh, base)
         else:
-            level = heading_level(text)
-            numbered = [lvl for lvl, _ in self._path[base:] if lvl is not None and lvl > 0]
-            rank = level if level is not None else (max(numbered, default=0) + 1)
+            kind, depth = heading_kind(text)
+            loose = self._path[base:]
+            rank = _rank(kind, depth, loose)
             keep = len(self._path)
-            while keep > base and _rank(self._path[keep - 1][0], self._path[base:keep - 1]) >= rank:
+            while keep > base and self._path[keep - 1][0] >= rank:
                 keep -= 1
+            if kind in ("part", "num") and all(k == "plain" for _, k, _ in loose):
+                # The first numbered heading starts the numbering: unnumbered ones before it
+                # (an opening "Inleiding", a repeated title) were its siblings, not its parents.
+                keep = base
             if self.fresh_heading and keep < len(self._path):
                 # Dropping a heading no paragraph followed would lose its text: nest instead.
                 keep = len(self._path)
             del self._path[keep:]
             self._fresh = min(self._fresh, keep)
-            self._path.append((level, text))
-        self.section = " – ".join(t for _, t in self._path) or None
+            self._path.append((rank, kind, text))
+        self.section = " – ".join(t for _, _, t in self._path) or None
+        self.fresh_heading = True
+
+    def caption(self, text: str | None) -> None:
+        """A heading that always sits under the current path (a table's title)."""
+        text = clean_text(text)
+        if not text:
+            return
+        if not self.fresh_heading:
+            self._fresh = len(self._path)
+        rank = max((r for r, _, _ in self._path), default=0) + 1
+        self._path.append((rank, "caption", text))
+        self.section = " – ".join(t for _, _, t in self._path)
         self.fresh_heading = True
 
     def enter_division(self) -> tuple:
@@ -394,7 +434,7 @@ class Assembler:
 
     def _emit_dangling(self) -> None:
         dangling = self._path[self._fresh :]
-        for text in [t for _, t in dangling] or [self.section or ""]:
+        for text in [t for _, _, t in dangling] or [self.section or ""]:
             self._emit_text(text)
 
     def pend_refs(self, refs: Iterable[tuple[str, int]]) -> None:
@@ -539,7 +579,7 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
     if not date and kind not in ("kamerstuk", "aanhangsel", "handelingen"):
         date = closing_date(p.text for p in reversed(paragraphs[-6:]))
     if not header.signature and kind == "kamerstuk":
-        paragraphs = _motion_signatories(paragraphs, header)
+        paragraphs = _trailing_signatories(paragraphs, header)
     number = meta.get("number") or header.number or _number_from_id(resolved_id)
     chamber = meta.get("chamber") or header.chamber or _chamber_from_id(resolved_id)
 
@@ -566,7 +606,7 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
     return Document(
         id=resolved_id,
         kind=kind,
-        title=clean_text(title),
+        title=_SPACES.sub(" ", title).strip(),
         date=_iso_date(date) or date,
         dossier=dossiers,
         number=str(number) if number is not None else None,
@@ -584,6 +624,8 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
 
 
 ROOTS = ("officiele-publicatie", "kamerwrk")
+# Runs of ordinary white space; a no-break space in a title is kept as served.
+_SPACES = re.compile(r"[ \t\r\n]+")
 
 _DOCUMENT_FIELDS = frozenset(
     """
@@ -661,20 +703,39 @@ def _best_doc_type(given: str | None, derived: str | None) -> str | None:
 
 
 _CLOSING = re.compile(r"en gaat over tot de orde van de dag\.?$", re.IGNORECASE)
-_NAME_LINE = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*(?:[ -][\w'’.-]+){0,4}$")
+_NAME_LINE = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*(?:[ -][\w'’.-]+){0,4}(?<![.:;,])$")
+_NAME_PARTICLES = {
+    "van", "der", "den", "de", "ten", "ter", "te", "het", "'t", "in", "op", "la", "le", "du", "von", "zu",
+}
 
 
-def _motion_signatories(paragraphs: list[Paragraph], header: Header) -> list[Paragraph]:
-    """A motion's names under "en gaat over tot de orde van de dag." are its signatories."""
-    for index, paragraph in enumerate(paragraphs):
-        if _CLOSING.search(paragraph.text):
-            tail = paragraphs[index + 1 :]
-            if tail and len(tail) <= 20 and all(_NAME_LINE.match(p.text) and not p.footnotes for p in tail):
-                header.signature.extend(p.text for p in tail)
-                header.signatories.extend(p.text for p in tail)
-                return paragraphs[: index + 1]
-            return paragraphs
-    return paragraphs
+def _is_name(text: str) -> bool:
+    """A person's name as printed under a document: capitalised words and name particles."""
+    if not _NAME_LINE.match(text) or any(c.isdigit() for c in text):
+        return False
+    words = text.split()
+    return words[-1][:1].isupper() and all(w[:1].isupper() or w in _NAME_PARTICLES for w in words)
+
+
+def _trailing_signatories(paragraphs: list[Paragraph], header: Header) -> list[Paragraph]:
+    """Names printed under a Kamerstuk's last paragraph (a motion's movers under "en gaat over
+    tot de orde van de dag.", the members who sign an initiative's memorie van toelichting)
+    are its signatories, not paragraphs."""
+    start = len(paragraphs)
+    while start > 0 and len(paragraphs) - start < 20:
+        candidate = paragraphs[start - 1]
+        if not _is_name(candidate.text) or candidate.footnotes or candidate.citations:
+            break
+        start -= 1
+    if start == len(paragraphs) or start == 0:
+        return paragraphs
+    last = paragraphs[start - 1].text
+    if not (_CLOSING.search(last) or last.endswith((".", ".)", "»."))):
+        return paragraphs
+    names = [p.text for p in paragraphs[start:]]
+    header.signature.extend(names)
+    header.signatories.extend(names)
+    return paragraphs[:start]
 
 
 def _askers_and_answerers(header: Header, meta: dict, embedded: dict) -> dict[str, list[str]]:

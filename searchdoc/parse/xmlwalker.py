@@ -55,9 +55,11 @@ _BLOCKS = frozenset(
     handelingen vergadering opening agendapunt handeling_bijlage stemmingen onderwerp
     item-titel spreekbeurt spreker interrumpant motie motie-info
     body frontm ltrlabel nummer tuskop witreg ondtek gegeven uitgifte intitule
+    voorstel-sluiting wetsluiting
     """.split()
 )
 _ANSWERED_BY = re.compile(r"^(?:Antwoord(?:en)?\s+(?:van\s+)?)(.+?)\s*(?:\((?:ontvangen|ingezonden)\b.*)?\.?$")
+_CLOSING_LABELS = {"Gegeven", "Gegeven te"}
 _SIGNATORY_NAMES = {"naam", "deze", "persoon", "achternaam"}
 _SECTIONING = {"divisie", "hoofdstuk", "paragraaf", "afdeling", "artikel", "bijlage", "box"}
 _SIGNATURE = {"tekst-sluiting", "ondertekening"}
@@ -464,7 +466,11 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
         state = self.out.save()
         for child in element:
             if local_name(child) == "title":
-                self.heading_of(child)
+                # A table's title is its caption: it names the table within the section.
+                builder = TextBuilder()
+                self.inline(child, builder)
+                self.out.pend(builder.notes)
+                self.out.caption(builder.text())
         for row in element.iter():
             if local_name(row) != "row":
                 continue
@@ -529,6 +535,19 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
 
     def block_antwoord(self, element) -> None:
         self._qa(element, "Antwoord")
+
+    def block_voorstel_sluiting(self, element) -> None:
+        """The close of a bill: its "Gegeven" label is print furniture, the rest is kept."""
+        for child in element:
+            tag = local_name(child)
+            if tag == "label" and clean_text(child.xpath("string()")).rstrip(",:") in _CLOSING_LABELS:
+                continue
+            if tag in _BLOCKS:
+                self.block(child, tag)
+            elif tag:
+                self.paragraph_of(child)
+
+    block_wetsluiting = block_voorstel_sluiting
 
     def block_noot(self, element) -> None:
         self.out.loose_note(element.get("id"), self.note(element))
