@@ -253,3 +253,12 @@ def test_oversized_and_empty_pages(monkeypatch):
     monkeypatch.setattr(settings, "MAX_RESPONSE_BYTES", 100)
     with pytest.raises(UnsafeContentError, match="exceeds the limit"):
         parse_html(page("kst-33694-48.html"), "kst-33694-48")
+
+
+def test_the_page_title_repeated_as_a_heading_is_not_a_section():
+    """A real zoek page (tests/data/real, see SOURCES-xml.md) heads its text with the title."""
+    real = Path(__file__).resolve().parent / "data" / "real" / "gmb-2017-100007.html"
+    document = parse_html(real.read_bytes(), "gmb-2017-100007")
+    assert document.title == "Bekendmaking Wet op de kansspelen St. Inloophuis Velp Zuid"
+    assert document.paragraphs and all(p.section != document.title for p in document.paragraphs)
+    assert document.paragraphs[0].section is None

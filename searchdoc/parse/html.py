@@ -108,6 +108,11 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
         tag.decompose()
 
     walker = _HtmlWalker()
+    # The page repeats the document's title as a heading: that heading is the title, not a section.
+    walker.titles = {_title_key(t) for t in (
+        (metadata or {}).get("title"), (metadata or {}).get("full_title"), head.get("title"),
+        head.get("full_title"), page_title,
+    ) if t}
     walker.collect_notes(soup)
     main = _main_container(soup)
     if main is None:
@@ -202,6 +207,11 @@ def _is_chrome(element) -> bool:
     return any(_CHROME.match(token) for token in _tokens(element))
 
 
+def _title_key(text: str) -> str:
+    """A title as compared with a heading: case, white space and end punctuation ignored."""
+    return " ".join(text.replace("\u00a0", " ").split()).casefold().rstrip(" .:;")
+
+
 def _head_metadata(soup) -> dict:
     entries = []
     for tag in soup.find_all("meta"):
@@ -238,6 +248,8 @@ class _HtmlWalker:
         self.out = Assembler()
         self.builder = TextBuilder()
         self.note_by_label: dict[str, int] = {}
+        #: The document's title in the forms the page gives it (see _title_key).
+        self.titles: set[str] = set()
         self.note_by_anchor: dict[str, int] = {}
         self.info: dict[str, Any] = {
             "title": None,
@@ -411,7 +423,9 @@ class _HtmlWalker:
                 continue
             if child.name in _HEADING_TAGS or any(_HEADING_CLASS.match(t) for t in tokens):
                 self.flush()
-                self.out.heading(self.text_of(child))
+                text = self.text_of(child)
+                if _title_key(text) not in self.titles:
+                    self.out.heading(text)
                 continue
             if child.name == "tr":
                 self.flush()
