@@ -157,6 +157,15 @@ def test_combined_answer_and_numbers_in_paragraphs():
     assert [c.id for c in document.paragraph(5).citations] == ["kst-33694-45"]
 
 
+def test_the_page_title_repeated_as_a_heading_is_not_a_section():
+    """A real zoek page (tests/data/real, see SOURCES-xml.md) heads its text with the title."""
+    real = Path(__file__).resolve().parent / "data" / "real" / "gmb-2017-100007.html"
+    document = parse_html(real.read_bytes(), "gmb-2017-100007")
+    assert document.title == "Bekendmaking Wet op de kansspelen St. Inloophuis Velp Zuid"
+    assert document.paragraphs and all(p.section != document.title for p in document.paragraphs)
+    assert document.paragraphs[0].section is None
+
+
 def test_other_html_degrades_gracefully():
     html = b"""<!doctype html><html><head><title>Een pagina</title>
       <style>p { color: red }</style><script>alert("geheim")</script></head>
@@ -254,11 +263,3 @@ def test_oversized_and_empty_pages(monkeypatch):
     with pytest.raises(UnsafeContentError, match="exceeds the limit"):
         parse_html(page("kst-33694-48.html"), "kst-33694-48")
 
-
-def test_the_page_title_repeated_as_a_heading_is_not_a_section():
-    """A real zoek page (tests/data/real, see SOURCES-xml.md) heads its text with the title."""
-    real = Path(__file__).resolve().parent / "data" / "real" / "gmb-2017-100007.html"
-    document = parse_html(real.read_bytes(), "gmb-2017-100007")
-    assert document.title == "Bekendmaking Wet op de kansspelen St. Inloophuis Velp Zuid"
-    assert document.paragraphs and all(p.section != document.title for p in document.paragraphs)
-    assert document.paragraphs[0].section is None
