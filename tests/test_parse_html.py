@@ -262,4 +262,3 @@ def test_oversized_and_empty_pages(monkeypatch):
     monkeypatch.setattr(settings, "MAX_RESPONSE_BYTES", 100)
     with pytest.raises(UnsafeContentError, match="exceeds the limit"):
         parse_html(page("kst-33694-48.html"), "kst-33694-48")
-
