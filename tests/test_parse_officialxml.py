@@ -881,3 +881,20 @@ def test_the_stuks_own_title_from_a_dc_title():
     )
     assert _own_title("Gaswinning; Motie; Motie van de leden A en B", None) == "Motie van de leden A en B"
     assert _own_title("Vragen van het lid X", None) == "Vragen van het lid X"
+
+
+def test_a_question_labelled_in_its_first_paragraph_is_one_paragraph():
+    data = op(
+        "<kamervragen><kamervraagomschrijving type='vraag'>Vragen van het lid "
+        "<naam><achternaam>Belhaj</achternaam></naam></kamervraagomschrijving>"
+        "<vraag><al>Vraag 1</al><al>Kent u het bericht?</al><al>Zo ja, wat vindt u ervan?</al></vraag>"
+        "<antwoord><al>Antwoord 1</al><al>Ja.</al>"
+        "<lijst><li><li.nr>a.</li.nr><al>Eerst dit.</al></li></lijst></antwoord>"
+        "</kamervragen>"
+    )
+    document = parse_official_xml(data, "ah-tk-20182019-9")
+    assert [(p.section, p.text) for p in document.paragraphs][1:] == [
+        ("Vraag 1", "Kent u het bericht? Zo ja, wat vindt u ervan?"),
+        ("Antwoord 1", "Ja. a. Eerst dit."),
+    ]
+    assert document.metadata["asked_by"] == ["Belhaj"]

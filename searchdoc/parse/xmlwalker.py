@@ -59,6 +59,7 @@ _BLOCKS = frozenset(
     """.split()
 )
 _ANSWERED_BY = re.compile(r"^(?:Antwoord(?:en)?\s+(?:van\s+)?)(.+?)\s*(?:\((?:ontvangen|ingezonden)\b.*)?\.?$")
+_QA_LABEL = re.compile(r"(?:Vraag|Vragen|Antwoord)\s+\d+[a-z]?(?:\s*(?:,|en|&|t/m|-)\s*\d+[a-z]?)*", re.IGNORECASE)
 _CLOSING_LABELS = {"Gegeven", "Gegeven te"}
 _SIGNATORY_NAMES = {"naam", "deze", "persoon", "achternaam"}
 _SECTIONING = {"divisie", "hoofdstuk", "paragraaf", "afdeling", "artikel", "bijlage", "box"}
@@ -502,6 +503,14 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
                 self.out.pend(builder.notes)
                 label = builder.text()
                 break
+        label_al = None
+        if label is None:
+            # Some files print the label as the first paragraph: <al>Vraag 1</al>.
+            first = next((c for c in element if local_name(c)), None)
+            is_al = first is not None and local_name(first) == "al"
+            text = clean_text(first.xpath("string()")) if is_al else ""
+            if _QA_LABEL.fullmatch(text):
+                label, label_al = text, first
         if label and re.fullmatch(r"[\d\s,.en&-]+", label):
             label = f"{kind} {label}"
         state = self.out.save()
@@ -511,7 +520,7 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
         builder.add(element.text)
         for child in element:
             tag = local_name(child)
-            if tag in ("nr", "nummer"):
+            if tag in ("nr", "nummer") or child is label_al:
                 builder.add(child.tail)
                 continue
             if tag == "table" or (tag and any(local_name(d) == "table" for d in child.iterdescendants())):
