@@ -84,13 +84,18 @@ def render_hit(rank: int, hit: Hit, style: Style) -> str:
         meta.append("themes: " + ", ".join(hit.themes))
     lines.append("    " + style.dim(" · ".join(meta)))
     for ctx in hit.before:
-        lines.append("    " + style.dim(f"¶{ctx['n']} {ctx['text']}"))
+        lines.append("    " + style.dim(f"¶{ctx['n']} {_spoken(ctx)}{ctx['text']}"))
     body = decorate(hit.text, hit.spans, _inline_citations(hit, cites), style)
     speaker = style.bold(f"{hit.speaker}:") + " " if hit.speaker else ""
     lines.append(f"    ¶{hit.paragraph} {speaker}{body}")
     for ctx in hit.after:
-        lines.append("    " + style.dim(f"¶{ctx['n']} {ctx['text']}"))
+        lines.append("    " + style.dim(f"¶{ctx['n']} {_spoken(ctx)}{ctx['text']}"))
     return "\n".join(lines)
+
+
+def _spoken(context: dict) -> str:
+    """"Speaker: " before a context paragraph of a debate."""
+    return f"{context['speaker']}: " if context.get("speaker") else ""
 
 
 def _inline_citations(hit: Hit, cites: list[Citation]) -> list[Citation]:

@@ -141,3 +141,8 @@ def test_speaker_field_is_searchable_and_shown(tmp_path):
     assert chair.total == 6 and all(hit.section == "Motie" for hit in chair.hits)  # six motions
     assert "De heer Graus (PVV): " in render_hit(1, both.hits[0], Style(False))
     assert result_to_dict(result)["hits"][0]["speaker"] == "Staatssecretaris Keijzer"
+    # Context paragraphs say who speaks too: the chair's line before Keijzer's first answer.
+    first = search(index, corpus, "speaker:keijzer", limit=None, context=1)
+    hit = next(h for h in first.hits if h.paragraph == 66)
+    assert hit.before[0]["speaker"] == "De voorzitter"
+    assert "¶65 De voorzitter: " in render_hit(1, hit, Style(False))
