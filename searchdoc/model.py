@@ -132,13 +132,14 @@ class Hit:
     title: str = ""
     date: str | None = None
     kind: str = ""
+    #: Who speaks the paragraph, in a debate (Paragraph.speaker).
+    speaker: str | None = None
     themes: list[str] = field(default_factory=list)
     before: list[dict[str, Any]] = field(default_factory=list)
     after: list[dict[str, Any]] = field(default_factory=list)
     matched_terms: list[str] = field(default_factory=list)
     page_end: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
-    speaker: str | None = None
     #: Character spans of the matched words in ``text`` (for renderers; not part of the JSON).
     spans: list[tuple[int, int]] = field(default_factory=list)
 

@@ -155,11 +155,11 @@ def make_hit(document: Document, paragraph: Paragraph, score: float, matched: di
         title=document.title,
         date=document.date,
         kind=document.kind,
+        speaker=paragraph.speaker,
         themes=themes,
         before=before,
         after=after,
         citations=[{"id": c.id, "raw": c.raw, "footnote": c.footnote} for c in paragraph.citations],
-        speaker=paragraph.speaker,
         spans=spans,
     )
 
