@@ -528,7 +528,8 @@ class Assembler:
 
 
 def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | None = None) -> Document:
-    """Parse an ``officiele-publicatie`` (Kamerstuk, Aanhangsel, ...) into a Document.
+    """Parse official XML (an ``officiele-publicatie``: Kamerstuk, Aanhangsel, Handelingen,
+    Staatsblad and the other gazettes; or an older ``kamerwrk`` Kamerstuk) into a Document.
 
     ``metadata`` (as returned by :func:`parse_metadata_xml`, or any dict with Document field
     names) wins over what the XML itself says. Raises UnsafeContentError for hostile XML and
@@ -630,7 +631,7 @@ _SPACES = re.compile(r"[ \t\r\n]+")
 _DOCUMENT_FIELDS = frozenset(
     """
     id kind title date dossier number chamber vergaderjaar doc_type url source_format
-    provenance metadata signature paragraphs footnotes
+    provenance metadata signature signatories paragraphs footnotes
     """.split()
 )
 
