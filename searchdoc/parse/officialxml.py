@@ -618,7 +618,8 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         source_format="xml",
         metadata=extra,
         signature="\n".join(header.signature) or None,
-        signatories=header.signatories,
+        # Each signatory once, in order of first appearance (a minister signs act and note).
+        signatories=list(dict.fromkeys(header.signatories)),
         paragraphs=paragraphs,
         footnotes=footnotes,
     )
