@@ -166,6 +166,23 @@ def test_the_page_title_repeated_as_a_heading_is_not_a_section():
     assert document.paragraphs[0].section is None
 
 
+
+def test_repository_xhtml_act_signing_block_and_scoped_headings():
+    """A Staatsblad as repository.overheid.nl serves its XHTML (tests/data/real, SOURCES-xml.md)."""
+    real = Path(__file__).resolve().parent / "data" / "real" / "stb-2014-296.html"
+    document = parse_html(real.read_bytes(), "stb-2014-296")
+    texts = [p.text for p in document.paragraphs]
+    assert document.date == "2014-07-14"  # "Wassenaar, 14 juli 2014": the day it was signed
+    assert document.signatories == ["Willem-Alexander", "R.H.A. Plasterk", "F. Teeven"]
+    assert "De Staatssecretaris van Veiligheid en Justitie, F. Teeven" in document.signature.split("\n")
+    assert document.metadata["uitgifte"] == "Uitgegeven de negenentwintigste juli 2014"
+    assert not any(t in ("Wassenaar, 14 juli 2014", "Willem-Alexander") or t.startswith("Uitgegeven") for t in texts)
+    sections = {p.text.replace("\u00a0", " ")[:20]: p.section for p in document.paragraphs}
+    assert sections["Dit besluit treedt i"] == "ARTIKEL II"
+    assert sections["Onze Minister van Bi"] is None  # the act's closing, after its articles
+    assert sections["Vanaf 10 oktober 201"] == "NOTA VAN TOELICHTING"
+    assert len(document.paragraphs) == 9
+
 def test_other_html_degrades_gracefully():
     html = b"""<!doctype html><html><head><title>Een pagina</title>
       <style>p { color: red }</style><script>alert("geheim")</script></head>
