@@ -31,7 +31,7 @@ from pathlib import Path
 COLUMNS_VERSION = 2
 #: The fields the executor can read: the text fields and the ids and keywords filters use.
 COLUMN_FIELDS = frozenset(
-    {"cites", "date", "doc_id", "dossier", "kind", "notes", "parts", "section", "text", "themes", "title"})
+    {"cites", "date", "doc_id", "dossier", "kind", "notes", "parts", "section", "speaker", "text", "themes", "title"})
 KEY_WIDTH = 16
 _ARRAYS = {
     "ckey": f"S{KEY_WIDTH}", "cterm": "u1", "ctoff": "<i8", "cpoff": "<i8", "cqoff": "<i8",

@@ -596,15 +596,19 @@ def _same_bytes(stored: Document, fetched) -> bool:
     """True when the corpus already holds exactly these bytes (so nothing is rewritten)."""
     provenance = stored.provenance
     metadata_sha = sha256_bytes(fetched.metadata_xml) if fetched.metadata_xml is not None else None
+    from searchdoc.parse import PARSER_VERSION
+
     return (
         stored.source_format == fetched.format
         and provenance.get("sha256") == sha256_bytes(fetched.content)
         and provenance.get("metadata_sha256") == metadata_sha
+        and provenance.get("parser") == PARSER_VERSION
     )
 
 
 def _provenance(fetched, target: _Target, previous: Document | None = None) -> dict[str, Any]:
     from searchdoc import __version__
+    from searchdoc.parse import PARSER_VERSION
 
     provenance: dict[str, Any] = {
         "source": SOURCE,
@@ -613,6 +617,7 @@ def _provenance(fetched, target: _Target, previous: Document | None = None) -> d
         "fetched_at": fetched.fetched_at,
         "from_cache": fetched.from_cache,
         "crawler": f"searchdoc/{__version__}",
+        "parser": PARSER_VERSION,
     }
     # How a document was first reached stays known when a refresh reaches it another way.
     earlier = previous.provenance if previous is not None else {}

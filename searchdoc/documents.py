@@ -49,6 +49,7 @@ def view_to_dict(view: DocumentView, only_paragraph: int | None = None) -> dict:
             {
                 "n": p.n,
                 "section": p.section,
+                "speaker": p.speaker,
                 "page": p.page,
                 "page_end": p.page_end,
                 "text": p.text,
@@ -68,7 +69,15 @@ def view_to_dict(view: DocumentView, only_paragraph: int | None = None) -> dict:
             if only_paragraph is None or f.paragraph in numbers
         ],
         "signature": document.signature,
+        "signatories": document.signatories,
+        "metadata": {k: v for k, v in document.metadata.items() if k in _SHOWN_METADATA},
     }
+
+
+#: Document metadata worth showing beside the fields (who asked and answered, the meeting).
+_SHOWN_METADATA = (
+    "asked_by", "answered_by", "meeting", "meeting_date", "item", "dossier_title", "full_title", "masthead",
+)
 
 
 def list_documents(corpus: Corpus) -> list[dict]:

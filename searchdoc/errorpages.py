@@ -18,7 +18,8 @@ _ERROR_TEXT = re.compile(
     re.IGNORECASE,
 )
 _NOT_HTML_TYPES = ("xml", "pdf", "json")
-_NOT_HTML_STARTS = (b"<?xml", b"%pdf-", b"{", b"[", b"<officiele-publicatie", b"<metadata_gegevens")
+_NOT_HTML_STARTS = (b"<?xml", b"%pdf-", b"{", b"[", b"<officiele-publicatie", b"<kamerwrk",
+                    b"<metadata_gegevens", b"<owms-metadata")
 _SNIFF_BYTES = 200_000
 
 

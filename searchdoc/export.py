@@ -496,6 +496,8 @@ class MarkdownExporter(Exporter):
         out.append(f"- Citation: {_md_escape(hit.citation)}")
         if hit.section:
             out.append(f"- Section: {_md_escape(hit.section)}")
+        if hit.speaker:
+            out.append(f"- Speaker: {_md_escape(hit.speaker)}")
         if hit.themes:
             out.append("- Themes: " + ", ".join(_md_escape(t) for t in hit.themes))
         if hit.url:

@@ -36,7 +36,7 @@ from searchdoc.query import build_query, index_synonyms, matched_terms, matching
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the meaning of a field changes: a different version forces a rebuild.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATE_FILE = "searchdoc-state.json"
 INDEX_NAME = "paragraphs"
 
@@ -87,6 +87,7 @@ def build_schema():
         page=wfields.NUMERIC(int, stored=True),
         page_end=wfields.STORED(),
         section=wfields.TEXT(analyzer=text, stored=True, phrase=True),
+        speaker=wfields.TEXT(analyzer=text, stored=True, phrase=True),
         text=wfields.TEXT(analyzer=text, stored=True, phrase=True),
         parts=wfields.TEXT(analyzer=parts, phrase=True),
         notes=wfields.TEXT(analyzer=text, phrase=True),
@@ -1132,6 +1133,8 @@ class Index:
             }
             if paragraph.section:
                 record["section"] = paragraph.section
+            if paragraph.speaker:
+                record["speaker"] = paragraph.speaker
             if paragraph.page is not None:
                 record["page"] = paragraph.page
             if notes.strip():

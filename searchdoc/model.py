@@ -38,7 +38,11 @@ class Footnote:
 
 @dataclass
 class Paragraph:
-    """A body paragraph; ``n`` counts from 1 within the document body (headings excluded)."""
+    """A body paragraph; ``n`` counts from 1 within the document body (headings excluded).
+
+    ``speaker`` is who says it in a debate (Handelingen): the speaker line as printed, without
+    its colon, e.g. "De heer Wörsdörfer (VVD)", "Minister De Jonge", "De voorzitter".
+    """
 
     n: int
     text: str
@@ -48,6 +52,7 @@ class Paragraph:
     footnotes: list[int] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    speaker: str | None = None
 
 
 @dataclass
@@ -75,6 +80,9 @@ class Document:
     signature: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     footnotes: list[Footnote] = field(default_factory=list)
+    #: The names of those who signed, one each ("S. Dekker"); ``signature`` has the lines as
+    #: printed, function and name ("De Minister voor Rechtsbescherming, S. Dekker").
+    signatories: list[str] = field(default_factory=list)
 
     def paragraph(self, n: int) -> Paragraph | None:
         if 1 <= n <= len(self.paragraphs) and self.paragraphs[n - 1].n == n:
@@ -124,6 +132,8 @@ class Hit:
     title: str = ""
     date: str | None = None
     kind: str = ""
+    #: Who speaks the paragraph, in a debate (Paragraph.speaker).
+    speaker: str | None = None
     themes: list[str] = field(default_factory=list)
     before: list[dict[str, Any]] = field(default_factory=list)
     after: list[dict[str, Any]] = field(default_factory=list)

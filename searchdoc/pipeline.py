@@ -185,6 +185,27 @@ def _parse(data: bytes, source_format: str, doc_id: str, metadata: dict | None =
     raise UsageError(f"unknown source format {source_format!r} (expected text, xml, html or pdf)")
 
 
+_METADATA_SUFFIXES = (".metadata.xml", ".metadata_owms.xml")
+
+
+def _sibling_metadata(path: Path) -> dict:
+    """The fields of the ``<name>.metadata.xml`` (or ``.metadata_owms.xml``) beside an official
+    XML file, as the crawler keeps them; {} when there is none."""
+    from searchdoc.parse.officialxml import parse_metadata_xml
+
+    stem = path.name[: -len(path.suffix)]
+    for suffix in _METADATA_SUFFIXES:
+        candidate = path.with_name(stem + suffix)
+        if candidate.is_file():
+            try:
+                parsed = parse_metadata_xml(candidate.read_bytes())
+            except (OSError, ParseError) as exc:
+                log.warning("%s: ignoring it (%s)", candidate, exc)
+                return {}
+            return {k: v for k, v in parsed.items() if k != "id" and v not in (None, "", [], {})}
+    return {}
+
+
 def _decode_text(data: bytes) -> str:
     if b"\x00" in data[:65536]:
         raise InputFileError("the file is binary, not text (expected text extracted from a PDF)")
@@ -301,6 +322,11 @@ def prepare_file(
     fmt = source_format or _FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
         raise InputFileError(f"{path}: unknown file type {path.suffix!r} (expected .txt, .xml, .html or .pdf)")
+    if fmt == "xml" and path.name.lower().endswith(_METADATA_SUFFIXES):
+        raise InputFileError(
+            f"{path}: a metadata record, not a document; it is read beside the document it describes "
+            f"(ingest {path.name.split('.')[0]}.xml)"
+        )
     if doc_id is None:
         stem = path.name[: -len(path.suffix)] if path.suffix else path.name
         if not is_valid_id(stem):
@@ -316,6 +342,8 @@ def prepare_file(
     if fmt in ("xml", "html") and b"\x00" in data[:65536] and not data.startswith(_WIDE_BOMS):
         raise InputFileError(f"{path}: the file is binary, not {fmt.upper()}")
     metadata = metadata_for_id(doc_id)
+    if fmt == "xml":
+        metadata.update(_sibling_metadata(path))
     if doc_id == settings.LETTER_ID:
         bundled = json.loads((settings.bundled_data_dir() / f"{settings.LETTER_ID}.meta.json").read_text("utf-8"))
         metadata.update(bundled)

@@ -62,9 +62,10 @@ SUGGEST_BELOW = 3
 
 #: Fields a user may name in a query (``field:value``).
 QUERY_FIELDS = (
-    "text", "section", "title", "notes", "doc_id", "kind", "themes", "cites", "dossier", "date", "page", "paragraph",
+    "text", "section", "speaker", "title", "notes", "doc_id", "kind", "themes", "cites", "dossier", "date", "page",
+    "paragraph",
 )
-_TEXT_FIELDS = ("text", "section", "title", "notes")
+_TEXT_FIELDS = ("text", "section", "speaker", "title", "notes")
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +81,7 @@ def _query_schema():
     return wfields.Schema(
         text=wfields.TEXT(analyzer=words, phrase=True),
         section=wfields.TEXT(analyzer=words, phrase=True),
+        speaker=wfields.TEXT(analyzer=words, phrase=True),
         title=wfields.TEXT(analyzer=words, phrase=True),
         notes=wfields.TEXT(analyzer=words, phrase=True),
         doc_id=wfields.ID(analyzer=IDAnalyzer(lowercase=True)),

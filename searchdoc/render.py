@@ -146,7 +146,8 @@ def render_hit(rank: int, hit: Hit, style: Style) -> str:
     notes = [Footnote(**{k: f.get(k) for k in ("n", "text", "offset")}) for f in hit.footnotes]
     body = decorate(text, hit.spans, _inline_citations(hit, cites, text), style, notes)
     lead = f"¶{hit.paragraph} "
-    lines += _block(HIT_MARK, lead + body, style, indent=len(lead))
+    speaker = style.bold(clean(f"{hit.speaker}:")) + " " if hit.speaker else ""
+    lines += _block(HIT_MARK, lead + speaker + body, style, indent=len(lead))
     for note in notes:
         lines += _block(HIT_MARK, _note_line(note, hit.citations, style), style, first=len(lead),
                         indent=len(lead) + len(f"[{note.n}] "))
@@ -157,7 +158,12 @@ def render_hit(rank: int, hit: Hit, style: Style) -> str:
 
 def _context(ctx: dict, style: Style) -> list[str]:
     lead = f"¶{ctx['n']} "
-    return _block(CONTEXT_MARK, style.dim(lead + clean(ctx["text"])), style, indent=len(lead))
+    return _block(CONTEXT_MARK, style.dim(lead + clean(_spoken(ctx) + ctx["text"])), style, indent=len(lead))
+
+
+def _spoken(context: dict) -> str:
+    """"Speaker: " before a context paragraph of a debate."""
+    return f"{context['speaker']}: " if context.get("speaker") else ""
 
 
 def _note_line(note: Footnote, citations: list[dict], style: Style) -> str:
@@ -296,8 +302,9 @@ def render_document(document: Document, label: str, paragraphs: list[Paragraph],
             page = f" p. {paragraph.page}" + (f"-{paragraph.page_end}" if spans_pages else "")
         tags = f" [{', '.join(themes.get(paragraph.n, []))}]" if themes.get(paragraph.n) else ""
         lines.append(style.dim(f"¶{paragraph.n}{page}{tags}"))
+        speaker = style.bold(clean(f"{paragraph.speaker}:")) + " " if paragraph.speaker else ""
         notes = [f for f in document.footnotes if f.n in paragraph.footnotes]
-        lines += wrap(decorate(clean(paragraph.text), [], paragraph.citations, style, notes), style.width)
+        lines += wrap(speaker + decorate(clean(paragraph.text), [], paragraph.citations, style, notes), style.width)
         for note in notes:
             cited = [c.id for c in paragraph.citations if c.footnote == note.n]
             suffix = " " + " ".join(style.link(f"[→ {cid}]", _citation_url(cid)) for cid in cited) if cited else ""

@@ -123,7 +123,10 @@ def mark(text: str, spans: list[tuple[int, int]], open_: str = HIGHLIGHT_OPEN, c
 
 
 def paragraph_dict(paragraph: Paragraph) -> dict:
-    return {"n": paragraph.n, "section": paragraph.section, "page": paragraph.page, "text": paragraph.text}
+    data = {"n": paragraph.n, "section": paragraph.section, "page": paragraph.page, "text": paragraph.text}
+    if paragraph.speaker:
+        data["speaker"] = paragraph.speaker
+    return data
 
 
 def context_paragraphs(document: Document, n: int, context: int) -> tuple[list[dict], list[dict]]:
@@ -163,6 +166,7 @@ def make_hit(document: Document, paragraph: Paragraph, score: float, matched: di
         title=document.title,
         date=document.date,
         kind=document.kind,
+        speaker=paragraph.speaker,
         themes=themes,
         before=before,
         after=after,

@@ -205,3 +205,23 @@ def test_installed_script_runs_from_anywhere(tmp_path):
     failed = subprocess.run([script, "show", "kst-0-0"], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=60)
     assert failed.returncode == 2 and failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
+
+
+def test_ingest_official_xml_reads_its_metadata_xml_and_shows_speakers(letter_env, tmp_path):
+    real = Path(__file__).parent / "data" / "real"
+    item = tmp_path / "h-tk-20172018-61-10.xml"
+    shutil.copy(real / "h-tk-20172018-61-10.xml", item)
+    (tmp_path / "h-tk-20172018-61-10.metadata.xml").write_text(
+        '<metadata_gegevens><metadata name="DC.identifier" content="h-tk-20172018-61-10"/>'
+        '<metadata name="OVERHEIDop.datumVergadering" content="2018-03-06"/></metadata_gegevens>',
+        encoding="utf-8",
+    )
+    result = run("ingest", str(item))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "ingested h-tk-20172018-61-10: 99 paragraphs, 0 footnotes\n"
+    shown = json.loads(run("show", "h-tk-20172018-61-10", "--format", "json").stdout)
+    assert shown["date"] == "2018-03-06"  # the meeting date, from the metadata.xml beside the file
+    assert [p["speaker"] for p in shown["paragraphs"][:3]] == [None, "De voorzitter", "De heer Wörsdörfer (VVD)"]
+    refused = run("ingest", str(tmp_path / "h-tk-20172018-61-10.metadata.xml"))
+    assert refused.exit_code == 2
+    assert "a metadata record, not a document" in refused.stderr

@@ -203,8 +203,8 @@ def test_crawl_from_the_letter_fetches_every_cited_document(letter_env, letter_s
             OFFICIAL / f"{doc_id}.metadata.xml"
         ).read_bytes()
     assert corpus.load("ah-tk-20182019-1876").provenance["resolved_from"] == "2019Z01633"
-    # The metadata record wins over what the XML says (its title is the DC.title).
-    assert corpus.load("kst-33694-12").title.startswith("Internationale Veiligheidsstrategie; Brief regering")
+    # The metadata record wins over what the XML says (its title is the stuk's own, from the DC.title).
+    assert corpus.load("kst-33694-12").title == "Geïntegreerde Buitenland- en Veiligheidsstrategie 2018-2022"
     # Indexed at the end, incrementally: the letter itself was not re-indexed.
     assert sorted(report.indexed) == sorted(LETTER_CITED)
     index = Index(config.index_dir, corpus, config)
@@ -243,6 +243,21 @@ def test_refresh_makes_conditional_requests_and_rewrites_nothing(letter_env, let
     assert {f"/{d}.xml" for d in LETTER_CITED} | {f"/{d}/metadata.xml" for d in LETTER_CITED} <= asked
     assert snapshot(corpus_dir) == corpus_files
     assert snapshot(index_dir) == index_files
+
+
+def test_refresh_parses_again_what_an_older_parser_stored(letter_env, letter_services):
+    """Same bytes, older parser: the stored document is parsed again (new fields, new structure)."""
+    _, corpus, _ = run()
+    stale = corpus.json_path("ah-tk-20182019-1876")
+    data = json.loads(stale.read_text(encoding="utf-8"))
+    data["provenance"]["parser"] = 1
+    data["metadata"].pop("asked_by")
+    stale.write_text(json.dumps(data), encoding="utf-8")
+    report, corpus, _ = run(refresh=True)
+    assert report.fetched == ["ah-tk-20182019-1876"]
+    assert sorted(report.unchanged) == sorted(d for d in LETTER_CITED if d != "ah-tk-20182019-1876")
+    document = corpus.load("ah-tk-20182019-1876")
+    assert document.metadata["asked_by"] == ["Bosman", "Remco Dijkstra", "Koopmans", "Laan-Geselschap"]
 
 
 def test_refresh_stores_a_changed_document(letter_env, letter_services):

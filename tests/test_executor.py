@@ -229,6 +229,20 @@ def test_missing_columns_are_written_without_reindexing(letter_dirs):
     index.close()
 
 
+def test_executor_answers_speaker_queries_as_whoosh_does(tmp_path):
+    """The speaker field of a real Handelingen item runs through the columns, as Whoosh runs it."""
+    from searchdoc import pipeline
+
+    corpus = Corpus(tmp_path / "corpus")
+    pipeline.ingest_file(corpus, Path(__file__).parent / "data" / "real" / "h-tk-20172018-61-10.xml")
+    index = Index(tmp_path / "index", corpus)
+    index.update()
+    for text in ("speaker:keijzer", 'speaker:"de heer graus"', "speaker:voorzitter motie",
+                 "speaker:pvv OR speaker:vvd", "krediet NOT speaker:graus"):
+        assert _compare(index, text), text
+    index.close()
+
+
 def test_builder_columns_equal_whoosh_postings(letter_index, tmp_path):
     """The columns SegmentBuilder writes hold what Whoosh's postings hold (read back term by
     term, as the columns of Whoosh-written segments are made)."""

@@ -235,6 +235,14 @@ def test_markdown_escapes_markup_so_the_text_reads_exactly():
     assert "\n> \\- lijst" in md and "\n> 3\\) drie" in md and "> \\# 1. Kop" in md
 
 
+def test_markdown_and_jsonl_name_the_speaker_of_a_debate():
+    hit = Hit(doc_id="h-tk-20172018-61-10", paragraph=66, section=None, page=None, score=1.0,
+              text="Ik laat het oordeel over deze motie aan de Kamer.", highlight="", label="L", citation="C",
+              url=None, speaker="Staatssecretaris Keijzer")
+    assert "\n- Speaker: Staatssecretaris Keijzer\n" in run_export([hit], "md")
+    assert json.loads(run_export([hit], "jsonl").splitlines()[0])["speaker"] == "Staatssecretaris Keijzer"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("*_`[]<>#-+1.\\&;\n"),
                min_size=1, max_size=60), st.data())

@@ -79,7 +79,9 @@ def test_modern_page_main_content_only():
     document = parse_html(page("kst-33694-48.html"))
     assert document.id == "kst-33694-48"  # from <meta name="DC.identifier">
     assert document.kind == "kamerstuk"
-    assert document.title.startswith("Internationale Veiligheidsstrategie; Brief regering;")
+    assert document.title == (
+        "Uitvoering van de motie van het lid Koopmans c.s. over nieuwe potentiële massavernietigingswapens"
+    )
     assert (document.number, document.dossier, document.date) == ("48", ["33694"], "2019-09-20")
     assert document.doc_type == "Brief"
     assert document.metadata["dossier_title"] == "Internationale Veiligheidsstrategie"
@@ -154,6 +156,32 @@ def test_combined_answer_and_numbers_in_paragraphs():
     ]
     assert [c.id for c in document.paragraph(5).citations] == ["kst-33694-45"]
 
+
+def test_the_page_title_repeated_as_a_heading_is_not_a_section():
+    """A real zoek page (tests/data/real, see SOURCES-xml.md) heads its text with the title."""
+    real = Path(__file__).resolve().parent / "data" / "real" / "gmb-2017-100007.html"
+    document = parse_html(real.read_bytes(), "gmb-2017-100007")
+    assert document.title == "Bekendmaking Wet op de kansspelen St. Inloophuis Velp Zuid"
+    assert document.paragraphs and all(p.section != document.title for p in document.paragraphs)
+    assert document.paragraphs[0].section is None
+
+
+
+def test_repository_xhtml_act_signing_block_and_scoped_headings():
+    """A Staatsblad as repository.overheid.nl serves its XHTML (tests/data/real, SOURCES-xml.md)."""
+    real = Path(__file__).resolve().parent / "data" / "real" / "stb-2014-296.html"
+    document = parse_html(real.read_bytes(), "stb-2014-296")
+    texts = [p.text for p in document.paragraphs]
+    assert document.date == "2014-07-14"  # "Wassenaar, 14 juli 2014": the day it was signed
+    assert document.signatories == ["Willem-Alexander", "R.H.A. Plasterk", "F. Teeven"]
+    assert "De Staatssecretaris van Veiligheid en Justitie, F. Teeven" in document.signature.split("\n")
+    assert document.metadata["uitgifte"] == "Uitgegeven de negenentwintigste juli 2014"
+    assert not any(t in ("Wassenaar, 14 juli 2014", "Willem-Alexander") or t.startswith("Uitgegeven") for t in texts)
+    sections = {p.text.replace("\u00a0", " ")[:20]: p.section for p in document.paragraphs}
+    assert sections["Dit besluit treedt i"] == "ARTIKEL II"
+    assert sections["Onze Minister van Bi"] is None  # the act's closing, after its articles
+    assert sections["Vanaf 10 oktober 201"] == "NOTA VAN TOELICHTING"
+    assert len(document.paragraphs) == 9
 
 def test_other_html_degrades_gracefully():
     html = b"""<!doctype html><html><head><title>Een pagina</title>

@@ -143,7 +143,8 @@ def test_metadata_wins_over_the_xml(doc_id):
 
 def test_kamerstuk_brief_structure():
     document = parse("kst-33694-12")
-    assert document.title.startswith("Internationale Veiligheidsstrategie; Brief regering;")
+    assert document.title == "Geïntegreerde Buitenland- en Veiligheidsstrategie 2018-2022"
+    assert document.metadata["full_title"].startswith("Internationale Veiligheidsstrategie; Brief regering;")
     assert parse("kst-33694-12", with_metadata=False).title == (
         "BRIEF VAN DE MINISTERS VAN BUITENLANDSE ZAKEN EN VAN DEFENSIE"
     )
@@ -155,7 +156,7 @@ def test_kamerstuk_brief_structure():
         (None, "Den Haag, 19 maart 2018"),
         (None, "Hierbij bieden wij u, mede namens de Min"),
         ("1. Het veiligheidsbeeld", "De veiligheidssituatie in en rond Europa"),
-        ("Technologische ontwikkelingen", "Nieuwe technologieën zoals kunstmatige i"),
+        ("1. Het veiligheidsbeeld – Technologische ontwikkelingen", "Nieuwe technologieën zoals kunstmatige i"),
         ("2. Drie pijlers", "De strategie rust op drie pijlers:"),
         ("2. Drie pijlers", "a. Voorkomen: het wegnemen van de grondo"),
         ("2. Drie pijlers", "b. Verdedigen: het beschermen van het gr"),
@@ -243,8 +244,9 @@ def test_nested_divisions_join_headings_that_follow_each_other():
     assert document.paragraph(4).text == fiche  # lijst item with li.nr "Fiche:"
     assert document.paragraph(5).section == f"{fiche} – 1. Algemene gegevens"
     assert document.paragraph(7).text == "Nr. Commissiedocument | COM(2018) 795"
-    assert document.paragraph(9).section == "2. Essentie voorstel"
-    assert document.paragraph(10).section == "3. Nederlandse positie ten aanzien van de mededeling"
+    # Each sub-division keeps the heading of the division around it (issue 13, item 5).
+    assert document.paragraph(9).section == f"{fiche} – 2. Essentie voorstel"
+    assert document.paragraph(10).section == f"{fiche} – 3. Nederlandse positie ten aanzien van de mededeling"
     assert len(document.paragraphs) == 10
 
 
@@ -262,8 +264,7 @@ def test_aanhangsel_questions_and_answers():
         "Antwoord 1",
         "Vraag 2",
         "Vraag 3",
-        "Antwoord 2 en 3",
-        "Antwoord 2 en 3",
+        "Antwoord 2 en 3",  # one answer, one paragraph, however many <al> it has
     ]
     assert texts(document)[0].endswith("killerrobots wil (ingezonden 14 september 2018).")
     assert texts(document)[3] == "Ja."
@@ -274,8 +275,13 @@ def test_aanhangsel_questions_and_answers():
     assert document.paragraph(3).citations == []  # a news URL is not an official document
     (citation,) = document.paragraph(7).citations
     assert (citation.id, citation.kind, citation.raw) == ("kst-34300-X-88", "kamerstuk", "34 300 X, nr. 88")
+    assert document.paragraph(7).text[citation.start : citation.end] == "34 300 X, nr. 88"
     assert document.signature is None
     assert document.metadata["kamervraagnummer"] == "264"
+    assert document.metadata["asked_by"] == ["Belhaj"]
+    assert document.metadata["answered_by"] == [
+        "Minister Blok (Buitenlandse Zaken), mede namens de Minister van Defensie"
+    ]
 
 
 def test_aanhangsel_footnote_cites_an_earlier_aanhangsel():
@@ -404,7 +410,9 @@ def test_metadata_xml_fields_and_raw_values():
     fields = meta("kst-34300-X-88")
     assert {k: fields[k] for k in fields if k != "raw"} == {
         "id": "kst-34300-X-88",
-        "title": (
+        # The stuk's own title, not the dossier title before it (issue 13, item 9).
+        "title": "Kabinetsreactie op het AIV/CAVV-advies Autonome wapensystemen",
+        "full_title": (
             "Vaststelling van de begrotingsstaten van het Ministerie van Defensie (X) voor het jaar "
             "2016; Brief regering; Kabinetsreactie op het AIV/CAVV-advies Autonome wapensystemen"
         ),
@@ -632,3 +640,261 @@ def test_property_paragraph_text_and_citations_survive(rows):
         assert paragraph.text[citation.start : citation.end] == citation.raw
     assert len(document.footnotes) == sum(1 for row in rows if row[3])
     assert re.fullmatch(r"[\d ]*", " ".join(str(f.n) for f in document.footnotes))
+
+
+# --------------------------------------------------------------------------- real served documents
+# Files under tests/data/real, byte for byte as served (provenance in tests/data/real/SOURCES-xml.md).
+
+REAL = Path(__file__).resolve().parent / "data" / "real"
+
+
+def real(name: str, doc_id: str | None = None, metadata: dict | None = None):
+    return parse_official_xml((REAL / name).read_bytes(), doc_id, metadata)
+
+
+def test_kamerwrk_dialect_kamerstuk():
+    document = real("kst-24138-3.xml")  # <kamerwrk>, 1994-95: refused before (issue 13, item 1)
+    assert (document.id, document.kind, document.number) == ("kst-24138-3", "kamerstuk", "3")
+    assert document.dossier == ["24138"]
+    assert (document.vergaderjaar, document.chamber) == ("1994-1995", "Tweede Kamer der Staten-Generaal")
+    assert document.title == "MEMORIE VAN TOELICHTING"
+    assert document.doc_type == "Memorie van toelichting"
+    assert document.metadata["dossier_title"].startswith("Wijziging van de Wet op het basisonderwijs")
+    assert "Nr. 3" not in texts(document)
+    # The table of contents: one paragraph per row, its empty spacing rows dropped.
+    assert texts(document)[:2] == ["I. | ALGEMEEN | 1", "1. | De bestuursvorm openbaar onderwijs | 1"]
+    assert not any(set(t) <= set("| ") for t in texts(document))
+    # Flat <tuskop> headings nest by their numbering: every subsection keeps its parents.
+    sections = {p.section for p in document.paragraphs}
+    assert "I. ALGEMEEN – 1. De bestuursvorm openbaar onderwijs – 1.1. Achtergrond" in sections
+    assert "I. ALGEMEEN – 1. De bestuursvorm openbaar onderwijs – 1.2. De taak van de gemeente" in sections
+    assert "I. ALGEMEEN – 2. Financiële gelijkstelling" in sections
+    assert "II. ARTIKELSGEWIJZE TOELICHTING – Artikel I – Onderdeel A (artikel 1)" in sections
+    assert "II. ARTIKELSGEWIJZE TOELICHTING – Artikel I – Onderdeel B (artikelen 29a en 29b) – Leden" in sections
+    assert "II. ARTIKELSGEWIJZE TOELICHTING – Artikelen II en III" in sections
+    # The <voetnoot> at the end hangs on the first paragraph under the heading with its <voetref>.
+    (note,) = document.footnotes
+    assert note.text == "Ter inzage gelegd bij de afdeling Parlementaire Documentatie."
+    first = document.paragraph(note.paragraph)
+    assert first.section == "I. ALGEMEEN – 6. Advies Onderwijsraad en overige adviezen"
+    assert first.text.startswith("De Onderwijsraad heeft op 11 februari 1994 advies uitgebracht")
+    assert document.signatories == ["T. Netelenbos", "J. J. van Aartsen"]
+    assert document.signature.split("\n") == [
+        "De Staatssecretaris van Onderwijs, Cultuur en Wetenschappen, T. Netelenbos",
+        "De Minister van Landbouw, Natuurbeheer en Visserij, J. J. van Aartsen",
+    ]
+
+
+def test_kamerwrk_passes_the_crawlers_content_check():
+    from searchdoc.sources.officielebekendmakingen import has_official_content
+
+    assert has_official_content((REAL / "kst-24138-3.xml").read_bytes())
+    assert not has_official_content(b'<?xml version="1.0"?><kamerwrk><metadata><meta name="x"/></metadata></kamerwrk>')
+
+
+def test_handelingen_item_with_speeches_and_motions():
+    document = real("h-tk-20172018-61-10.xml")
+    assert (document.id, document.kind, document.doc_type) == ("h-tk-20172018-61-10", "handelingen", "Handelingen")
+    assert document.title == "Ondernemen en Bedrijfsfinanciering"
+    assert document.metadata["item"] == "10"
+    assert len(document.paragraphs) == 99  # 147 before: speaker lines, the item number and motions' tails
+    assert "10" not in texts(document) and not any(t.rstrip(":").strip() == "De voorzitter" for t in texts(document))
+    first = document.paragraph(1)
+    assert (first.text, first.speaker, first.section) == (
+        "Aan de orde is het VAO Ondernemen en Bedrijfsfinanciering (AO d.d. 22/02).", None, None
+    )
+    assert document.paragraph(2).speaker == "De voorzitter"  # "De voorzitter :" in the markup
+    assert document.paragraph(3).speaker == "De heer Wörsdörfer (VVD)"
+    # The motion is a section of its own, moved by the speaker; the chair's note under it is the chair's.
+    motion = [p for p in document.paragraphs if 5 <= p.n <= 13]
+    assert {p.section for p in motion} == {"Motie"}
+    assert motion[0].text == "De Kamer," and motion[0].speaker == "De heer Wörsdörfer (VVD)"
+    assert [p.speaker for p in motion[-2:]] == ["De voorzitter", "De voorzitter"]
+    assert motion[-1].text == "Zij krijgt nr. 199 (31311)."
+    assert {c.id for c in motion[-1].citations} == {"kst-31311-199"}
+    # The section ends with the motion: later speeches have none (it leaked into all of them).
+    assert (document.paragraph(14).text, document.paragraph(14).section) == ("Gaat u verder.", None)
+    assert document.paragraph(15).speaker == "De heer Wörsdörfer (VVD)" and document.paragraph(15).section is None
+    keijzer = [p for p in document.paragraphs if p.speaker == "Staatssecretaris Keijzer"]
+    assert len(keijzer) == 11 and all(p.section is None for p in keijzer)
+    # The meeting date comes from metadata.xml for items after the opening.
+    dated = real("h-tk-20172018-61-10.xml", metadata={"date": "2018-03-06"})
+    assert dated.date == "2018-03-06"
+
+
+def test_handelingen_opening_takes_the_meeting_header_as_fields():
+    document = real("h-tk-20172018-50-1.xml")
+    assert document.date == "2018-02-08"  # <vergaderdatum>Donderdag 8 februari 2018</vergaderdatum>
+    assert document.title == "Opening"
+    assert document.metadata["meeting"] == "50e vergadering"
+    assert document.metadata["meeting_time"] == "Aanvang 10:15 uur"
+    assert texts(document)[0] == "Voorzitter: Arib"
+    assert not any(t in ("1", "50e vergadering") or t.startswith("Donderdag") for t in texts(document))
+
+
+def test_speaker_lines_lose_their_stray_spaces():
+    from searchdoc.parse.handelingen import speaker_line
+
+    assert speaker_line("De voorzitter :") == "De voorzitter"
+    assert speaker_line("De heer\n  Graus\n ( PVV ):") == "De heer Graus (PVV)"
+    assert speaker_line("Minister De Jonge:") == "Minister De Jonge"
+
+
+def test_staatsblad_title_date_articles_and_leden():
+    document = real("stb-2018-84.xml")
+    assert document.kind == "staatsblad"
+    assert document.title.replace("\u00a0", " ").startswith("Besluit van 9 maart 2018, houdende vaststelling van")
+    assert document.date == "2018-03-09"  # the day it was signed ("Besluit van 9 maart 2018")
+    assert document.metadata["uitgifte"] == "Uitgegeven de zevenentwintigste maart 2018"
+    assert document.metadata["masthead"] == ["Staatsblad", "van het Koninkrijk der Nederlanden"]
+    assert not any(t in ("1.", "2.", "3.") for t in texts(document))
+    lid = [p for p in document.paragraphs if p.section == "Artikel 1"]
+    assert [p.text[:5] for p in lid] == ["1. De", "a. op", "b. op", "2. De", "3. De"]
+    assert [p.section for p in document.paragraphs if p.text.startswith("Dit besluit treedt")] == ["Artikel 3"]
+    assert document.signatories == ["Willem-Alexander", "M. Snel", "F.B.J. Grapperhaus"]
+    assert "De Staatssecretaris van Financiën, M. Snel" in document.signature.split("\n")
+
+
+def test_gemeenteblad_masthead_is_not_the_title():
+    document = real("gmb-2017-100002.xml")
+    assert document.title == "Ingediende aanvraag omgevingsvergunning, Zuiderweg 21 Midwolda"
+    assert document.metadata["masthead"] == ["GEMEENTEBLAD", "Officiële uitgave van de gemeente Oldambt"]
+    assert not any("GEMEENTEBLADOfficiële" in (p.section or "") + p.text for p in document.paragraphs)
+    assert document.date == "2017-06-14"  # "Winschoten, 14 juni 2017"
+
+
+def test_a_note_without_a_number_around_a_table_is_content():
+    document = real("bgr-2024-715.xml")
+    assert document.footnotes == []
+    assert "Naam regeling/bevoegdheden | Mandaatverlening | Ondergemandateerde | Kader" in texts(document)
+    assert "I. Algemeen | | | | Gemeentewet, Wet gemeenschappelijke regelingen, Wet Open Overheid" in texts(document)
+    assert not any(set(t) <= set("| ") for t in texts(document))
+
+
+def test_a_budget_memorandum_keeps_its_divisions_in_every_section():
+    document = real("kst-35470-XIV-4.xml")
+    sections = [p.section or "" for p in document.paragraphs]
+    nested = [s for s in sections if s.startswith("B ARTIKELGEWIJZE TOELICHTING BIJ DE BEGROTINGSARTIKELEN")]
+    assert len({s.split(" – ")[1] for s in nested if " – " in s}) >= 2  # not only the first subsection
+    assert document.signatories == ["C.J. Schouten"]
+    assert document.signature == "De Minister van Landbouw, Natuur en Voedselkwaliteit, C.J. Schouten"
+
+
+def test_repository_motion_with_embedded_metadata():
+    document = real("kst-33529-1329.xml")
+    assert document.doc_type == "Motie"
+    assert document.title == "Motie van de leden Beckerman en Bushoff over de uitvoering van aangenomen moties"
+    assert document.metadata["full_title"].startswith("Gaswinning; Motie; ")
+    assert document.signatories == ["Beckerman", "Bushoff"]  # the names under the motion
+    assert texts(document)[-1].endswith("en gaat over tot de orde van de dag.")
+
+
+def test_owms_metadata_and_metadata_xml_give_the_same_fields():
+    owms = parse_metadata_xml((REAL / "gmb-2024-216934.metadata_owms.xml").read_bytes())
+    record = parse_metadata_xml((REAL / "gmb-2024-216934.metadata.xml").read_bytes())
+    for fields in (owms, record):
+        assert fields["id"] == "gmb-2024-216934"
+        assert fields["title"].startswith("Kennisgeving melding incidentele festiviteit")
+        assert fields["date"] == "2024-05-17"
+        assert fields["doc_type"] == "evenementenvergunning"
+        assert fields["kind"] == "gemeenteblad"
+    assert owms["raw"]["OVERHEIDop.publicationName"] == "Gemeenteblad"
+
+
+def test_signatories_one_per_name_and_function_keeps_its_space():
+    data = op(
+        "<kamerstuk><stuk><algemeen><vrije-tekst><tekst><al>Tekst.</al></tekst></vrije-tekst>"
+        "<tekst-sluiting><ondertekening><functie>De Minister voor Rechtsbescherming,</functie>"
+        "<deze>S. Dekker</deze></ondertekening>"
+        "<ondertekening><naam>Vedder</naam><naam>Grinwis</naam><naam>Bromet</naam></ondertekening>"
+        "</tekst-sluiting></algemeen></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data, "kst-99999-3")
+    assert document.signatories == ["S. Dekker", "Vedder", "Grinwis", "Bromet"]
+    assert document.signature.split("\n") == [
+        "De Minister voor Rechtsbescherming, S. Dekker", "Vedder", "Grinwis", "Bromet"
+    ]
+
+
+def test_flat_headings_nest_by_numbering_capitals_and_articles():
+    data = (
+        b"<kamerwrk><body><stuk><titel>MEMORIE VAN TOELICHTING</titel>"
+        b"<tuskop>ALGEMEEN</tuskop><tuskop>1. Inleiding</tuskop><al>Een.</al>"
+        b"<tuskop>8. Uitvoering</tuskop><al>Twee.</al>"
+        b"<tuskop>ARTIKELSGEWIJZE TOELICHTING</tuskop><tuskop>ARTIKEL I</tuskop>"
+        b"<tuskop>Artikel 4:33a, onderdeel a</tuskop><al>Drie.</al>"
+        b"<tuskop>Artikel 4:74a</tuskop><al>Vier.</al>"
+        b"<tuskop>ARTIKEL II</tuskop><al>Vijf.</al><witreg/>"
+        b"<al>Blanksma-van den Heuvel</al><al>Spekman</al></stuk></body></kamerwrk>"
+    )
+    document = parse_official_xml(data, "kst-31911-3")
+    assert [(p.section, p.text) for p in document.paragraphs] == [
+        ("ALGEMEEN – 1. Inleiding", "Een."),
+        ("ALGEMEEN – 8. Uitvoering", "Twee."),
+        ("ARTIKELSGEWIJZE TOELICHTING – ARTIKEL I – Artikel 4:33a, onderdeel a", "Drie."),
+        ("ARTIKELSGEWIJZE TOELICHTING – ARTIKEL I – Artikel 4:74a", "Vier."),
+        ("ARTIKELSGEWIJZE TOELICHTING – ARTIKEL II", "Vijf."),
+    ]
+    # The members who sign an initiative bill's memorie van toelichting, under its last paragraph.
+    assert document.signatories == ["Blanksma-van den Heuvel", "Spekman"]
+
+
+def test_a_table_title_sits_under_the_heading_before_the_table():
+    table = (
+        "<table><title>{}</title><tgroup><tbody><row><entry>1</entry><entry>{}</entry></row></tbody></tgroup></table>"
+    )
+    data = op(
+        "<kamerstuk><stuk><algemeen><vrije-tekst><tekst><tussenkop>Begrotingsstaat</tussenkop>"
+        + table.format("Departementale begrotingsstaat", "Inzet")
+        + table.format("Begrotingsstaat Paresto", "Baten")
+        + "</tekst></vrije-tekst></algemeen></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data, "kst-99999-4")
+    assert [(p.section, p.text) for p in document.paragraphs] == [
+        ("Begrotingsstaat – Departementale begrotingsstaat", "1 | Inzet"),
+        ("Begrotingsstaat – Begrotingsstaat Paresto", "1 | Baten"),
+    ]
+
+
+def test_a_lone_gegeven_is_not_a_paragraph_and_generic_types_give_way():
+    data = op(
+        "<kamerstuk><stuk><titel>MEMORIE VAN TOELICHTING</titel><algemeen><vrije-tekst><tekst>"
+        "<al>Tekst.</al></tekst></vrije-tekst></algemeen>"
+        "<voorstel-sluiting><slotformulering><al>Lasten en bevelen.</al></slotformulering>"
+        "<label>Gegeven</label><ondertekening><functie>De Minister van Defensie, </functie>"
+        "<naam><achternaam>D. Yeşilgöz-Zegerius</achternaam></naam></ondertekening></voorstel-sluiting>"
+        "<wetsluiting><gegeven>Gegeven</gegeven></wetsluiting></stuk></kamerstuk>"
+    )
+    document = parse_official_xml(data, "kst-99999-3", {"doc_type": "Overig"})
+    assert texts(document) == ["Tekst.", "Lasten en bevelen."]
+    assert document.signature == "De Minister van Defensie, D. Yeşilgöz-Zegerius"
+    assert document.doc_type == "Memorie van toelichting"
+
+
+def test_the_stuks_own_title_from_a_dc_title():
+    from searchdoc.parse.officialmeta import _own_title
+
+    dossier = "Vaststelling van de begrotingsstaten van het Ministerie van Defensie (X) voor het jaar 2016"
+    assert _own_title(f"{dossier}; Brief regering; Toetsing", dossier) == "Toetsing"
+    assert _own_title("Wijziging van de Wet; Memorie van toelichting", "Wijziging van de Wet") == (
+        "Memorie van toelichting"
+    )
+    assert _own_title("Gaswinning; Motie; Motie van de leden A en B", None) == "Motie van de leden A en B"
+    assert _own_title("Vragen van het lid X", None) == "Vragen van het lid X"
+
+
+def test_a_question_labelled_in_its_first_paragraph_is_one_paragraph():
+    data = op(
+        "<kamervragen><kamervraagomschrijving type='vraag'>Vragen van het lid "
+        "<naam><achternaam>Belhaj</achternaam></naam></kamervraagomschrijving>"
+        "<vraag><al>Vraag 1</al><al>Kent u het bericht?</al><al>Zo ja, wat vindt u ervan?</al></vraag>"
+        "<antwoord><al>Antwoord 1</al><al>Ja.</al>"
+        "<lijst><li><li.nr>a.</li.nr><al>Eerst dit.</al></li></lijst></antwoord>"
+        "</kamervragen>"
+    )
+    document = parse_official_xml(data, "ah-tk-20182019-9")
+    assert [(p.section, p.text) for p in document.paragraphs][1:] == [
+        ("Vraag 1", "Kent u het bericht? Zo ja, wat vindt u ervan?"),
+        ("Antwoord 1", "Ja. a. Eerst dit."),
+    ]
+    assert document.metadata["asked_by"] == ["Belhaj"]

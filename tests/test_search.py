@@ -116,3 +116,34 @@ def test_total_and_facets_count_every_match(letter_index):
             for theme in hit.themes:
                 expected[theme] = expected.get(theme, 0) + 1
         assert top.facets["themes"] == expected
+
+
+def test_speaker_field_is_searchable_and_shown(tmp_path):
+    """A Handelingen item: ``speaker:`` finds a speaker's paragraphs, and hits carry the speaker."""
+    from pathlib import Path
+
+    from searchdoc import pipeline
+    from searchdoc.corpus import Corpus
+    from searchdoc.index import Index
+    from searchdoc.render import Style, render_hit
+
+    corpus = Corpus(tmp_path / "corpus")
+    source = Path(__file__).parent / "data" / "real" / "h-tk-20172018-61-10.xml"
+    pipeline.ingest_file(corpus, source)
+    index = Index(tmp_path / "index", corpus)
+    index.update()
+    result = search(index, corpus, "speaker:keijzer", limit=None)
+    assert result.total == 11
+    assert {hit.speaker for hit in result.hits} == {"Staatssecretaris Keijzer"}
+    both = search(index, corpus, "speaker:graus krediet", limit=None)
+    assert both.hits
+    assert all(hit.speaker == "De heer Graus (PVV)" and "krediet" in hit.text.lower() for hit in both.hits)
+    chair = search(index, corpus, '"motie is voorgesteld" speaker:voorzitter', limit=None)
+    assert chair.total == 6 and all(hit.section == "Motie" for hit in chair.hits)  # six motions
+    assert "De heer Graus (PVV): " in render_hit(1, both.hits[0], Style(False))
+    assert result_to_dict(result)["hits"][0]["speaker"] == "Staatssecretaris Keijzer"
+    # Context paragraphs say who speaks too: the chair's line before Keijzer's first answer.
+    first = search(index, corpus, "speaker:keijzer", limit=None, context=1)
+    hit = next(h for h in first.hits if h.paragraph == 66)
+    assert hit.before[0]["speaker"] == "De voorzitter"
+    assert "¶65 De voorzitter: " in render_hit(1, hit, Style(False))

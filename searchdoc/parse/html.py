@@ -36,6 +36,7 @@ from searchdoc.parse.officialxml import (
     Assembler,
     TextBuilder,
     clean_text,
+    dutch_date,
     kind_of,
     letter_date,
     metadata_from_entries,
@@ -111,6 +112,11 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
         tag.decompose()
 
     walker = _HtmlWalker()
+    # The page repeats the document's title as a heading: that heading is the title, not a section.
+    walker.titles = {_title_key(t) for t in (
+        (metadata or {}).get("title"), (metadata or {}).get("full_title"), head.get("title"),
+        head.get("full_title"), page_title,
+    ) if t}
     walker.collect_notes(soup)
     main = _main_container(soup)
     if main is None:
@@ -139,9 +145,12 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
             dossiers.append(normalized)
     title = meta.get("title") or head.get("title") or info["title"] or info["question_title"] or page_title
     extra: dict[str, Any] = {}
-    for key in ("dossier_title", "datumtekst"):
+    for key in ("dossier_title", "datumtekst", "dagtekening", "uitgifte", "systematic_number"):
         if info.get(key):
             extra[key] = info[key]
+    kind = meta.get("kind") or head.get("kind") or kind_of(resolved_id)
+    # An act is dated the day it was signed ("Besluit van 14 juli 2014"), not the day of issue.
+    signed = info["signed"] if kind not in ("kamerstuk", "aanhangsel", "handelingen") else None
     if head.get("raw"):
         extra["html_meta"] = head["raw"]
     for key, value in meta.items():
@@ -149,9 +158,9 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
             extra[key] = value
     return Document(
         id=resolved_id,
-        kind=meta.get("kind") or head.get("kind") or kind_of(resolved_id),
+        kind=kind,
         title=clean_text(title),
-        date=meta.get("date") or head.get("date") or letter_date(p.text for p in paragraphs[:8]),
+        date=signed or meta.get("date") or head.get("date") or letter_date(p.text for p in paragraphs[:8]),
         dossier=dossiers,
         number=meta.get("number") or head.get("number") or info["number"],
         chamber=meta.get("chamber") or head.get("chamber") or info["chamber"],
@@ -161,6 +170,7 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
         source_format="html",
         metadata=extra,
         signature="\n".join(info["signature"]) or None,
+        signatories=list(dict.fromkeys(info["signatories"])),
         paragraphs=paragraphs,
         footnotes=footnotes,
     )
@@ -169,7 +179,7 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
 _DOCUMENT_FIELDS = frozenset(
     """
     id kind title date dossier number chamber vergaderjaar doc_type url source_format
-    provenance metadata signature paragraphs footnotes
+    provenance metadata signature signatories paragraphs footnotes
     """.split()
 )
 
@@ -211,6 +221,15 @@ def _is_chrome(element) -> bool:
     return any(_CHROME.match(token) for token in _tokens(element))
 
 
+#: Containers whose headings end with them (an act's body, an article, its explanatory note).
+_SCOPES = frozenset({"wettekst", "artikel", "nota-toelichting", "aanhef", "wetsluiting", "lichaam"})
+
+
+def _title_key(text: str) -> str:
+    """A title as compared with a heading: case, white space and end punctuation ignored."""
+    return " ".join(text.replace("\u00a0", " ").split()).casefold().rstrip(" .:;")
+
+
 def _head_metadata(soup) -> dict:
     entries = []
     for tag in soup.find_all("meta"):
@@ -247,6 +266,8 @@ class _HtmlWalker:
         self.out = Assembler()
         self.builder = TextBuilder()
         self.note_by_label: dict[str, int] = {}
+        #: The document's title in the forms the page gives it (see _title_key).
+        self.titles: set[str] = set()
         self.note_by_anchor: dict[str, int] = {}
         self.holds_blocks: set[int] = set()
         self.info: dict[str, Any] = {
@@ -259,6 +280,11 @@ class _HtmlWalker:
             "vergaderjaar": None,
             "chamber": None,
             "signature": [],
+            "signatories": [],
+            "dagtekening": None,
+            "signed": None,
+            "uitgifte": None,
+            "systematic_number": None,
         }
 
     # -- footnotes ------------------------------------------------------------------------
@@ -421,7 +447,9 @@ class _HtmlWalker:
                 continue
             if child.name in _HEADING_TAGS or any(_HEADING_CLASS.match(t) for t in tokens):
                 self.flush()
-                self.out.heading(self.text_of(child))
+                text = self.text_of(child)
+                if _title_key(text) not in self.titles:
+                    self.out.heading(text)
                 continue
             if child.name == "tr":
                 self.flush()
@@ -436,8 +464,13 @@ class _HtmlWalker:
                 continue
             if child.name in _BLOCK_TAGS:
                 self.flush()
+                scoped = _SCOPES.intersection(tokens)
+                state = self.out.save() if scoped else None
                 self.flow(child)
                 self.flush()
+                if state is not None:
+                    # The headings of an act's body, an article or an explanatory note end with it.
+                    self.out.restore(state)
                 continue
             if child.name == "a" and child.get("href"):
                 start = self.builder.position
@@ -490,11 +523,40 @@ class _HtmlWalker:
             return True
         if any(t in ("ondertekening", "tekst-sluiting", "sluiting") for t in tokens):
             self.flush()
-            text = self.text_of(element)
-            if text:
-                self.info["signature"].append(text)
+            self._signature(element)
+            return True
+        if "gegeven" in tokens or "uitgifte" in tokens:
+            # The signing block of an act: where and when it was signed (or issued), the king,
+            # and the ministers' signatures.
+            self.flush()
+            for part in element.find_all(("p", "div"), recursive=False):
+                kinds = {t.lower() for t in _tokens(part)}
+                text = self.text_of(part)
+                if "ondertekening" in kinds:
+                    self._signature(part)
+                elif "koning" in kinds:
+                    self.info["signature"].append(text)
+                    self.info["signatories"].append(text)
+                elif "dagtekening" in kinds and "gegeven" in tokens:
+                    self.info["dagtekening"] = text
+                    self.info["signed"] = self.info["signed"] or dutch_date(text)
+                elif text:
+                    self.info["uitgifte"] = text
+            return True
+        if "systematisch_nummer" in tokens:
+            self.flush()
+            self.info["systematic_number"] = self.text_of(element)
             return True
         return False
+
+    def _signature(self, element) -> None:
+        """A signature line as printed; its ``naam`` is a signatory."""
+        text = self.text_of(element)
+        if text:
+            self.info["signature"].append(text)
+        for name in element.find_all(class_="naam"):
+            if not name.find_parent(class_="naam"):
+                self.info["signatories"].append(clean_text(name.get_text(" ")))
 
     def row(self, row) -> None:
         builder = TextBuilder()

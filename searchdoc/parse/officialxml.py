@@ -1,14 +1,13 @@
-"""Official XML (op-xsd-2012-2 ``officiele-publicatie``) and ``metadata.xml`` into Documents.
+"""Official XML (``officiele-publicatie``, and ``kamerwrk`` before 2010) into Documents.
 
-Kamerstukken (``kamerstuk``) and Aanhangsels (``kamervragen``, plus the older ``vragen`` /
-``reactie`` forms) become numbered body paragraphs with their section, footnotes and the
-citations marked up as ``extref`` links. Header elements (kamerstukkop, dossier, stuknr,
-datumtekst) feed the document fields instead of the body; ``tekst-sluiting`` /
-``ondertekening`` becomes the signature. Unknown elements keep their text.
-
-The text building blocks (:class:`TextBuilder`, :class:`Assembler`, :func:`kind_of`,
-:func:`ob_id_from_reference`) are shared with the HTML parser so that both produce the same
-paragraph, footnote and citation conventions.
+This module owns the text conventions every parser of official publications shares (the
+:class:`TextBuilder` that collects inline text, footnote markers and citations; the
+:class:`Assembler` that numbers paragraphs, tracks the heading path and attaches footnotes;
+the id and dossier helpers) and :func:`parse_official_xml`, which runs the element walker
+(:mod:`searchdoc.parse.xmlwalker`) and turns what it found into a Document, with the fields of
+the metadata records (:mod:`searchdoc.parse.officialmeta`) winning over the XML's own. The HTML
+parser uses the same building blocks so that both produce the same paragraphs, footnotes and
+citations.
 """
 
 from __future__ import annotations
@@ -17,26 +16,38 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from searchdoc.errors import ParseError
 from searchdoc.model import Citation, Document, Footnote, Paragraph
 from searchdoc.parse.safexml import load_xml, local_name
 
+if TYPE_CHECKING:
+    from searchdoc.parse.xmlwalker import Header
+
 __all__ = [
     "Assembler",
     "TextBuilder",
     "canonical_id",
     "kind_of",
-    "letter_date",
-    "metadata_from_entries",
     "normalize_dossier",
     "normalize_vergaderjaar",
     "ob_id_from_reference",
-    "parse_metadata_xml",
     "parse_official_xml",
 ]
+
+#: Names that live in :mod:`searchdoc.parse.officialmeta` and are still imported from here.
+_FROM_METADATA = frozenset({"parse_metadata_xml", "metadata_from_entries", "letter_date", "dutch_date", "closing_date"})
+
+
+def __getattr__(name: str):
+    """The metadata readers, loaded on first use (they import this module's helpers)."""
+    if name in _FROM_METADATA:
+        from searchdoc.parse import officialmeta
+
+        return getattr(officialmeta, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Citation kind of an OB id, by its first dash-separated part.
 KINDS = {
@@ -60,7 +71,6 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _OB_ID = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,40}){1,8}")
 _OB_HOSTS = ("officielebekendmakingen.nl", "overheid.nl", "officiele-overheidspublicaties.nl")
 _VERGADERJAAR = re.compile(r"(\d{4})\s*[-–—/]\s*(\d{2,4})")
-_ID_VERGADERJAAR = re.compile(r"^(?:ah|h|kv)-[a-z]{2}-(\d{4})(\d{4})\b")
 _DOSSIER = re.compile(r"^(\d(?:[\s\u00a0]?\d)*)(?:[\s\u00a0]*[-–/]?[\s\u00a0]*(.+))?$")
 _SUFFIX = re.compile(r"^(?:[IVXLC]+[A-Z]?|\d{1,2}|[A-Z]{1,3})$")
 _RIJKSWET = re.compile(r"\(R\d+\)")
@@ -272,20 +282,84 @@ class TextBuilder:
         return citation
 
 
+_ROMAN_HEADING = re.compile(r"^(?:[IVXLC]+|[A-Z])[.)](?:\s|$)")
+_NUMBERED_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?(?:\s|$)")
+_ARTICLE_HEADING = re.compile(r"^(?:Artikel|Artikelen|Art\.)\s", re.IGNORECASE)
+_BILL_ARTICLE_HEADING = re.compile(r"^Artikel(?:en)?\s+[IVXLC]+[A-Z]?\b(?!\.\d|:)", re.IGNORECASE)
+_PART_HEADING = re.compile(r"^Onderdee?l(?:en)?\s", re.IGNORECASE)
+
+
+def heading_kind(text: str) -> tuple[str, int]:
+    """What a loose heading's numbering says about its depth, as (kind, depth).
+
+    ``part`` ("I. ALGEMEEN", "A. Algemeen", or a heading in capitals: "ARTIKELSGEWIJZE
+    TOELICHTING"), ``num`` with its depth ("1." 1, "1.1." 2), ``bill-article`` ("Artikel IV",
+    an article of the bill), ``article`` ("Artikel 4:33a", an article it amends), ``onderdeel``
+    ("Onderdeel A"), or ``plain`` for an unnumbered heading.
+    """
+    if _ROMAN_HEADING.match(text):
+        return "part", 1
+    match = _NUMBERED_HEADING.match(text)
+    if match:
+        return "num", match.group(1).count(".") + 1
+    if _BILL_ARTICLE_HEADING.match(text):
+        return "bill-article", 0
+    if _ARTICLE_HEADING.match(text):
+        return "article", 0
+    if _PART_HEADING.match(text):
+        return "onderdeel", 0
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        return "part", 1
+    return "plain", 0
+
+
+def _rank(kind: str, depth: int, above: list[tuple[int, str, str]]) -> int:
+    """How deep a heading of ``kind`` sits under the loose headings ``above`` it (rank, kind,
+    text): parts at 1, numbered sections below them, a bill's articles below those, the
+    articles it amends below a bill article, onderdelen below articles, and an unnumbered
+    heading below the last numbered one."""
+    def deepest(*kinds: str) -> int:
+        return max((rank for rank, k, _ in above if k in kinds), default=0)
+
+    if kind == "part":
+        return 1
+    if kind == "num":
+        return 1 + depth
+    if kind == "bill-article":
+        return deepest("part", "num") + 1
+    if kind == "article":
+        return (deepest("bill-article") or deepest("part", "num")) + 1
+    if kind == "onderdeel":
+        return (deepest("article", "bill-article") or deepest("part", "num")) + 1
+    return max((rank for rank, k, _ in above if k != "plain"), default=0) + 1
+
+
 class Assembler:
     """Numbers paragraphs, tracks the current section and attaches footnotes to paragraphs.
 
-    Footnotes whose marker sits outside any paragraph (in a heading, a title, an empty block)
-    attach to the next paragraph; consecutive headings with nothing between them are joined
-    so that no heading text is lost.
+    A paragraph's section is its full heading path ("I. ALGEMEEN – 2. Hoofdlijnen"): the
+    headings of the divisions it sits in, then the loose headings (tussenkop) before it, which
+    nest by their numbering ("1." under "I.", "1.1." under "1.", an unnumbered heading under
+    the last numbered one). Footnotes whose marker sits outside any paragraph (in a heading, a
+    title, an empty block) attach to the next paragraph; a heading nothing followed is kept as
+    a paragraph so that no heading text is lost.
     """
 
     def __init__(self) -> None:
         self.paragraphs: list[Paragraph] = []
         self.footnotes: list[Footnote] = []
         self.section: str | None = None
+        self.speaker: str | None = None
         self.fresh_heading = False
+        # The heading path as (level, text); _bases[-1] entries of it belong to the divisions
+        # around the current position; _fresh is where the headings no paragraph followed start.
+        self._path: list[tuple[int, str, str]] = []
+        self._bases: list[int] = [0]
+        self._awaiting_own: list[bool] = [False]
+        self._fresh = 0
         self._pending: list[_Note] = []
+        self._pending_refs: list[str] = []
         self._numbers: set[int] = set()
         self._ref_paragraph: dict[str, tuple[int, int]] = {}
         self._marker_offset: dict[int, tuple[int, int]] = {}
@@ -307,24 +381,83 @@ class Assembler:
         text = clean_text(text)
         if not text:
             return
-        if self.fresh_heading and self.section:
-            self.section = f"{self.section} – {text}"
+        if not self.fresh_heading:
+            self._fresh = len(self._path)
+        base = self._bases[-1]
+        if self._awaiting_own[-1]:
+            # The division's own heading: it replaces whatever loose headings came before.
+            del self._path[base:]
+            self._path.append((0, "division", text))
+            self._bases[-1] = base + 1
+            self._awaiting_own[-1] = False
+            self._fresh = min(self._fresh, base)
         else:
-            self.section = text
+            kind, depth = heading_kind(text)
+            loose = self._path[base:]
+            rank = _rank(kind, depth, loose)
+            keep = len(self._path)
+            while keep > base and self._path[keep - 1][0] >= rank:
+                keep -= 1
+            if kind in ("part", "num") and all(k == "plain" for _, k, _ in loose):
+                # The first numbered heading starts the numbering: unnumbered ones before it
+                # (an opening "Inleiding", a repeated title) were its siblings, not its parents.
+                keep = base
+            if self.fresh_heading and keep < len(self._path):
+                # Dropping a heading no paragraph followed would lose its text: nest instead.
+                keep = len(self._path)
+            del self._path[keep:]
+            self._fresh = min(self._fresh, keep)
+            self._path.append((rank, kind, text))
+        self.section = " – ".join(t for _, _, t in self._path) or None
         self.fresh_heading = True
 
-    def save(self) -> tuple[str | None, bool, int]:
-        """The section state on entering a structure (divisie, table, vraag)."""
-        return self.section, self.fresh_heading, len(self.paragraphs)
+    def caption(self, text: str | None) -> None:
+        """A heading that always sits under the current path (a table's title)."""
+        text = clean_text(text)
+        if not text:
+            return
+        if not self.fresh_heading:
+            self._fresh = len(self._path)
+        rank = max((r for r, _, _ in self._path), default=0) + 1
+        self._path.append((rank, "caption", text))
+        self.section = " – ".join(t for _, _, t in self._path)
+        self.fresh_heading = True
 
-    def restore(self, state: tuple[str | None, bool, int]) -> None:
+    def enter_division(self) -> tuple:
+        """Enter a division (divisie, hoofdstuk, artikel): its first heading is its own."""
+        state = self.save()
+        self._bases.append(self._bases[-1])
+        self._awaiting_own.append(True)
+        return state
+
+    def leave_division(self, state: tuple) -> None:
+        self._bases.pop()
+        self._awaiting_own.pop()
+        self.restore(state)
+
+    def save(self) -> tuple:
+        """The section state on entering a structure (divisie, table, vraag)."""
+        return self.section, self.fresh_heading, len(self.paragraphs), list(self._path), self._fresh
+
+    def restore(self, state: tuple) -> None:
         """Leave a structure: its headings stop applying."""
-        section, fresh, count = state
+        section, fresh, count, path, fresh_from = state
         # A heading that no paragraph followed would be lost: keep it as a paragraph.
         if self.fresh_heading and self.section and self.section != section:
-            self._emit_text(self.section)
+            self._emit_dangling()
         self.section = section
+        self._path = path
+        self._fresh = fresh_from
         self.fresh_heading = fresh and len(self.paragraphs) == count
+
+    def _emit_dangling(self) -> None:
+        dangling = self._path[self._fresh :]
+        for text in [t for _, _, t in dangling] or [self.section or ""]:
+            self._emit_text(text)
+
+    def pend_refs(self, refs: Iterable[tuple[str, int]]) -> None:
+        """Note references outside a paragraph (in a heading) count for the next paragraph."""
+        self._pending_refs.extend(ref for ref, _ in refs)
 
     def pend(self, notes: Iterable[_Note]) -> None:
         """Notes whose marker is not in a paragraph: they go with the next paragraph."""
@@ -347,7 +480,7 @@ class Assembler:
             self.pend(builder.notes)
             return None
         n = len(self.paragraphs) + 1
-        paragraph = Paragraph(n=n, text=text, section=self.section)
+        paragraph = Paragraph(n=n, text=text, section=self.section, speaker=self.speaker)
         notes = [*self._pending, *builder.notes]
         self._pending = []
         citations = list(builder.citations)
@@ -364,6 +497,9 @@ class Assembler:
         paragraph.citations = citations
         for ref, offset in builder.refs:
             self._ref_paragraph.setdefault(ref, (n, offset))
+        for ref in self._pending_refs:
+            self._ref_paragraph.setdefault(ref, (n, None))
+        self._pending_refs = []
         self.paragraphs.append(paragraph)
         self.fresh_heading = False
         return paragraph
@@ -376,7 +512,7 @@ class Assembler:
     def finish(self) -> tuple[list[Paragraph], list[Footnote]]:
         """Attach what is still pending and return (paragraphs, footnotes)."""
         if self.fresh_heading and self.section:
-            self._emit_text(self.section)
+            self._emit_dangling()
             self.fresh_heading = False
         if self._pending and self.paragraphs:
             self._attach(self._pending, self.paragraphs[-1])
@@ -406,600 +542,34 @@ class Assembler:
                 paragraph.citations.append(citation)
 
 
-# --------------------------------------------------------------------------- the XML walker
-
-# Inline markup: its text runs on within the surrounding paragraph.
-_INLINE = frozenset(
-    """
-    nadruk extref intref dossierref sup inf naam voornaam achternaam tussenvoegsel
-    voorvoegsels functie datum kamervraagonderwerp organisatie ondernummer herdruk br noot
-    nootref term afkorting citaat-inline politiek fractie aanhef-naam
-    """.split()
-)
-# Elements whose children are separate words although nothing separates them in the XML.
-_FIELDS = frozenset(
-    """
-    voornaam achternaam tussenvoegsel voorvoegsels functie naam nr nummer titel label li.nr
-    lidnr tekstregel al entry dossiernr datum politiek organisatie plaats noot.al omschr
-    """.split()
-)
-# Elements that always start a block of their own.
-_BLOCKS = frozenset(
-    """
-    al al-groep tussenkop kop divisie lijst li table tgroup row tekst vrije-tekst algemeen
-    stuk kamerstuk kamervragen vragen reactie vraag antwoord kamervraagomschrijving omschr
-    toelicht tekst-sluiting ondertekening kamerstukkop kamervraagkop dossier stuknr titel
-    datumtekst kamervraagnummer vraagnummer metadata meta plaatje illustratie
-    kamervraagopmerking artikel lid definitielijst wat wij aanhef slotformulering
-    voorstel-wet amendement amendement-lid wijziging considerans considerans.al citaat box p
-    """.split()
-)
-_SECTIONING = {"divisie", "hoofdstuk", "paragraaf", "afdeling", "artikel", "bijlage", "box"}
-_SIGNATURE = {"tekst-sluiting", "ondertekening"}
-
-
-@dataclass
-class _Header:
-    """What the non-body elements say about the document."""
-
-    chamber: str | None = None
-    vergaderjaar: str | None = None
-    dossiers: list[str] = field(default_factory=list)
-    dossier_titles: list[str] = field(default_factory=list)
-    number: str | None = None
-    title: str | None = None
-    date: str | None = None
-    datumtekst: str | None = None
-    kamervraagnummer: str | None = None
-    question_date: str | None = None
-    answer_date: str | None = None
-    question_title: str | None = None
-    embedded: list[tuple[str, str, str]] = field(default_factory=list)
-    signature: list[str] = field(default_factory=list)
-
-
-class _Walker:
-    """One pass over the body of an ``officiele-publicatie``."""
-
-    def __init__(self) -> None:
-        self.out = Assembler()
-        self.header = _Header()
-
-    # -- inline ---------------------------------------------------------------------------
-
-    def inline(self, element, builder: TextBuilder) -> None:
-        """Append the text of ``element``'s content (not its tail) to ``builder``."""
-        builder.add(element.text)
-        previous = None
-        for child in element:
-            tag = local_name(child)
-            if not tag:
-                builder.add(child.tail)
-                continue
-            if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
-                builder.space()
-            if tag in _BLOCKS and tag not in _FIELDS:
-                builder.space()
-            self.inline_element(child, tag, builder)
-            if tag in _BLOCKS and tag not in _FIELDS:
-                builder.space()
-            previous = tag if not clean_text(child.tail) else None
-            builder.add(child.tail)
-
-    def inline_element(self, element, tag: str, builder: TextBuilder) -> None:
-        if tag == "noot":
-            builder.add_note(self.note(element))
-        elif tag == "nootref":
-            ref = element.get("refid") or element.get("ref") or ""
-            if ref:
-                builder.refs.append((ref, builder.marker_offset()))
-        elif tag == "extref":
-            start = builder.position
-            self.inline(element, builder)
-            target = ob_id_from_reference(element.get("doc"))
-            soort = (element.get("soort") or "").lower()
-            if target and (soort == "document" or soort == "url" or not soort):
-                builder.cite(start, target)
-        elif tag == "br":
-            builder.space()
-        elif tag in ("metadata", "meta"):
-            return
-        else:
-            self.inline(element, builder)
-
-    def note(self, element) -> _Note:
-        label = None
-        for child in element:
-            if local_name(child) in ("noot.nr", "nr"):
-                label = clean_text(child.xpath("string()"))
-                break
-        note = self.out.new_note(label)
-        builder = TextBuilder(footnote=note.footnote.n)
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in ("noot.nr", "nr"):
-                builder.add(child.tail)
-                continue
-            if tag:
-                builder.space()
-                self.inline_element(child, tag, builder)
-                builder.space()
-            builder.add(child.tail)
-        note.footnote.text = builder.text()
-        note.citations = builder.citations
-        # A footnote inside a footnote is rare; keep it rather than lose its text.
-        self.out.pend(builder.notes)
-        return note
-
-    # -- blocks ---------------------------------------------------------------------------
-
-    def container(self, element) -> None:
-        """Walk the children of ``element``: inline runs become paragraphs, blocks recurse."""
-        builder = TextBuilder()
-        builder.add(element.text)
-        previous = None
-        for child in element:
-            tag = local_name(child)
-            if not tag:
-                builder.add(child.tail)
-                continue
-            if tag in _BLOCKS or (tag not in _INLINE and self._has_blocks(child)):
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-                previous = None
-            elif tag == "noot" and not builder.text():
-                # A note standing between blocks (older Aanhangsels) is not a marker in a text.
-                self.block_noot(child)
-            else:
-                if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
-                    builder.space()
-                self.inline_element(child, tag, builder)
-                previous = tag if not clean_text(child.tail) else None
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-
-    def _has_blocks(self, element) -> bool:
-        return any(local_name(d) in _BLOCKS for d in element.iterdescendants())
-
-    def block(self, element, tag: str) -> None:
-        handler = getattr(self, "block_" + tag.replace("-", "_").replace(".", "_"), None)
-        if handler is not None:
-            handler(element)
-        elif tag in _SECTIONING:
-            state = self.out.save()
-            self.container(element)
-            self.out.restore(state)
-        else:
-            self.container(element)
-
-    def paragraph_of(self, element, prefix: str | None = None) -> None:
-        builder = TextBuilder()
-        if prefix:
-            builder.add(prefix)
-            builder.space()
-        self.inline(element, builder)
-        self.out.paragraph(builder)
-
-    def heading_of(self, element) -> None:
-        builder = TextBuilder()
-        self.inline(element, builder)
-        self.out.pend(builder.notes)
-        self.out.heading(builder.text())
-
-    def block_metadata(self, element) -> None:
-        for meta in element.iter():
-            if local_name(meta) == "meta" and meta.get("name"):
-                entry = (meta.get("name"), meta.get("scheme") or "", meta.get("content") or "")
-                self.header.embedded.append(entry)
-
-    block_meta = block_metadata
-
-    def block_al(self, element) -> None:
-        self.paragraph_of(element)
-
-    block_p = block_al
-    block_wat = block_al
-    block_wij = block_al
-    block_considerans_al = block_al
-
-    def block_kamervraagomschrijving(self, element) -> None:
-        kind = (element.get("type") or "").lower()
-        for datum in element.iter():
-            if local_name(datum) == "datum" and datum.get("isodatum"):
-                if kind == "antwoord":
-                    self.header.answer_date = self.header.answer_date or datum.get("isodatum")
-                else:
-                    self.header.question_date = self.header.question_date or datum.get("isodatum")
-        if kind != "antwoord" and self.header.question_title is None:
-            self.header.question_title = clean_text(element.xpath("string()"))
-        self.paragraph_of(element)
-
-    block_omschr = block_kamervraagomschrijving
-
-    def block_kop(self, element) -> None:
-        self.heading_of(element)
-
-    block_tussenkop = block_kop
-
-    def block_titel(self, element) -> None:
-        parent = element.getparent()
-        if parent is not None and local_name(parent) in ("stuk", "kamerstuk", "vragen", "reactie"):
-            builder = TextBuilder()
-            self.inline(element, builder)
-            self.out.pend(builder.notes)
-            self.header.title = self.header.title or builder.text()
-        else:
-            self.heading_of(element)
-
-    def _header_lines(self, element) -> None:
-        for line in element.iter():
-            if local_name(line) != "tekstregel":
-                continue
-            text = clean_text(line.xpath("string()"))
-            kind = (line.get("inhoud") or "").lower()
-            if kind == "kameraanduiding" or (not kind and "Kamer" in text):
-                self.header.chamber = self.header.chamber or text
-            elif kind == "vergaderjaar" or (not kind and normalize_vergaderjaar(text)):
-                self.header.vergaderjaar = self.header.vergaderjaar or normalize_vergaderjaar(text)
-
-    block_kamerstukkop = _header_lines
-    block_kamervraagkop = _header_lines
-
-    def block_dossier(self, element) -> None:
-        number = ""
-        suffix = ""
-        titles = []
-        for child in element.iter():
-            tag = local_name(child)
-            if tag == "dossiernr":
-                number = clean_text(child.xpath("string()"))
-            elif tag == "begrotingshoofdstuk":
-                value = clean_text(child.xpath("string()"))
-                if _SUFFIX.match(value.upper()):
-                    suffix = value
-            elif tag == "titel":
-                titles.append(clean_text(child.xpath("string()")))
-        if not number:
-            number = clean_text(element.xpath("string()"))
-        dossier = normalize_dossier(f"{number} {suffix}".strip())
-        if dossier and dossier not in self.header.dossiers:
-            self.header.dossiers.append(dossier)
-        self.header.dossier_titles.extend(t for t in titles if t)
-
-    def block_stuknr(self, element) -> None:
-        for child in element.iter():
-            if local_name(child) == "ondernummer":
-                self.header.number = clean_text(child.xpath("string()")) or None
-        if self.header.number is None:
-            match = re.search(r"\d+\w*", clean_text(element.xpath("string()")))
-            self.header.number = match.group(0) if match else None
-
-    def block_datumtekst(self, element) -> None:
-        self.header.datumtekst = clean_text(element.xpath("string()")) or None
-        for datum in element.iter():
-            if local_name(datum) == "datum" and datum.get("isodatum"):
-                self.header.date = self.header.date or datum.get("isodatum")
-
-    def block_kamervraagnummer(self, element) -> None:
-        self.header.kamervraagnummer = clean_text(element.xpath("string()")) or None
-
-    block_vraagnummer = block_kamervraagnummer
-
-    def block_tekst_sluiting(self, element) -> None:
-        """Each signatory (and any closing line) on a line of its own."""
-        builder = TextBuilder()
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in _BLOCKS:
-                self._signature_line(builder)
-                builder = TextBuilder()
-                if tag == "ondertekening":
-                    self.block_ondertekening(child)
-                else:
-                    self.inline(child, builder)
-                    self._signature_line(builder)
-                    builder = TextBuilder()
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self._signature_line(builder)
-
-    def block_ondertekening(self, element) -> None:
-        builder = TextBuilder()
-        self.inline(element, builder)
-        self._signature_line(builder)
-
-    def _signature_line(self, builder: TextBuilder) -> None:
-        self.out.pend(builder.notes)
-        text = builder.text()
-        if text:
-            self.header.signature.append(text)
-
-    def block_lijst(self, element) -> None:
-        builder = TextBuilder()
-        for child in element:
-            tag = local_name(child)
-            if tag == "li":
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block_li(child)
-            elif tag in _BLOCKS:
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-
-    def block_li(self, element) -> None:
-        label = None
-        for child in element:
-            if local_name(child) == "li.nr":
-                label = clean_text(child.xpath("string()"))
-                break
-        builder = TextBuilder()
-        if label:
-            builder.add(label)
-            builder.space()
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag == "li.nr":
-                builder.add(child.tail)
-                continue
-            if tag in ("lijst", "table", "li"):
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-            elif tag:
-                builder.space()
-                self.inline_element(child, tag, builder)
-                builder.space()
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-
-    def block_table(self, element) -> None:
-        state = self.out.save()
-        for child in element:
-            if local_name(child) == "title":
-                self.heading_of(child)
-        for row in element.iter():
-            if local_name(row) != "row":
-                continue
-            builder = TextBuilder()
-            first = True
-            for entry in row:
-                if local_name(entry) != "entry":
-                    continue
-                if not first:
-                    builder.add(" | ")
-                first = False
-                self.inline(entry, builder)
-            self.out.paragraph(builder)
-        self.out.restore(state)
-
-    def _qa(self, element, kind: str) -> None:
-        label = None
-        for child in element:
-            if local_name(child) in ("nr", "nummer"):
-                builder = TextBuilder()
-                self.inline(child, builder)
-                self.out.pend(builder.notes)
-                label = builder.text()
-                break
-        if label and re.fullmatch(r"[\d\s,.en&-]+", label):
-            label = f"{kind} {label}"
-        state = self.out.save()
-        self.out.section = label or kind
-        self.out.fresh_heading = False
-        builder = TextBuilder()
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag in ("nr", "nummer"):
-                builder.add(child.tail)
-                continue
-            if tag in _BLOCKS or (tag and tag not in _INLINE and self._has_blocks(child)):
-                self.out.paragraph(builder)
-                builder = TextBuilder()
-                self.block(child, tag)
-            elif tag:
-                self.inline_element(child, tag, builder)
-            builder.add(child.tail)
-        self.out.paragraph(builder)
-        self.out.fresh_heading = False
-        self.out.restore(state)
-
-    def block_vraag(self, element) -> None:
-        self._qa(element, "Vraag")
-
-    def block_antwoord(self, element) -> None:
-        self._qa(element, "Antwoord")
-
-    def block_noot(self, element) -> None:
-        self.out.loose_note(element.get("id"), self.note(element))
-
-    def block_plaatje(self, element) -> None:
-        if clean_text(element.xpath("string()")):
-            self.container(element)
-
-    block_illustratie = block_plaatje
-
-
-# --------------------------------------------------------------------------- metadata.xml
-
-_REPEATABLE = {
-    "OVERHEIDop.indiener",
-    "OVERHEIDop.ontvanger",
-    "OVERHEIDop.behandeldDossier",
-    "OVERHEIDop.bijlage",
-    "OVERHEIDop.dossiernummer",
-    "DC.type",
-    "DC.subject",
-    "DCTERMS.relation",
-    "OVERHEID.category",
-}
-_SUBTYPE_SCHEMES = (
-    "OVERHEIDop.KamerstukTypen",
-    "OVERHEIDop.AanhangselTypen",
-    "OVERHEIDop.KamervraagTypen",
-    "OVERHEIDop.HandelingTypen",
-)
-
-
-def parse_metadata_xml(data: bytes) -> dict:
-    """``metadata.xml`` (``metadata_gegevens``) → the fields of a Document plus the raw values.
-
-    Keys: id, title, date, dossier (list), number, vergaderjaar (``2018-2019``), chamber,
-    doc_type, kind, dossier_title, and ``raw`` (name → value, or a list for repeatable names
-    such as OVERHEIDop.indiener, OVERHEIDop.behandeldDossier and OVERHEIDop.bijlage).
-    """
-    root = load_xml(data, roots=("metadata_gegevens",), what="metadata.xml")
-    entries = [
-        (element.get("name") or "", element.get("scheme") or "", element.get("content") or "")
-        for element in root.iter()
-        if element is not root and local_name(element) == "metadata"
-    ]
-    return metadata_from_entries(entries)
-
-
-def metadata_from_entries(entries: Iterable[tuple[str, str, str]]) -> dict:
-    """Map (name, scheme, content) triples of metadata.xml or HTML ``<meta>`` tags to fields.
-
-    Names are matched case-insensitively (HTML pages write ``dcterms.identifier``); ``raw``
-    keeps the names as written.
-    """
-    raw: dict[str, Any] = {}
-    by_name: dict[str, list[tuple[str, str]]] = {}
-    repeatable = {name.lower() for name in _REPEATABLE}
-    for name, scheme, content in entries:
-        name = name.strip()
-        if not name:
-            continue
-        value = clean_text(content)
-        by_name.setdefault(name.lower(), []).append((scheme.strip(), value))
-        if name.lower() in repeatable:
-            raw.setdefault(name, []).append(value)
-        elif name in raw:
-            existing = raw[name]
-            raw[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            raw[name] = value
-
-    def first(name: str, scheme: str | None = None) -> str | None:
-        for item_scheme, value in by_name.get(name.lower(), []):
-            if value and (scheme is None or item_scheme == scheme):
-                return value
-        return None
-
-    doc_id = canonical_id(first("DC.identifier") or first("dcterms.identifier"))
-    kind = kind_of(doc_id)
-    if kind == "aanhangsel":
-        date = first("OVERHEIDop.datumOntvangst") or first("DCTERMS.issued")
-    else:
-        date = first("DCTERMS.issued") or first("OVERHEIDop.datumOntvangst")
-    date = date or first("DCTERMS.available") or first("OVERHEIDop.datumIndiening")
-    dossiers: list[str] = []
-    for _, value in by_name.get("overheidop.dossiernummer", []):
-        normalized = normalize_dossier(value)
-        if normalized and normalized not in dossiers:
-            dossiers.append(normalized)
-    doc_type = None
-    for scheme in _SUBTYPE_SCHEMES:
-        doc_type = doc_type or first("DC.type", scheme)
-    doc_type = doc_type or first("DC.type", "OVERHEIDop.Parlementair") or first("DC.type")
-    doc_type = doc_type or first("OVERHEIDop.publicationName")
-    number = first("OVERHEIDop.ondernummer")
-    if number is None and kind in ("aanhangsel", "handelingen") and doc_id:
-        number = _number_from_id(doc_id)
-    return {
-        "id": doc_id,
-        "title": first("DC.title") or first("dcterms.title") or first("OVERHEIDop.documenttitel"),
-        "date": _iso_date(date),
-        "dossier": dossiers,
-        "number": number,
-        "vergaderjaar": normalize_vergaderjaar(first("OVERHEIDop.vergaderjaar")) or _vergaderjaar_from_id(doc_id),
-        "chamber": first("DC.creator", "OVERHEID.StatenGeneraal") or first("DC.creator"),
-        "doc_type": doc_type,
-        "kind": kind or None,
-        "dossier_title": first("OVERHEIDop.dossiertitel"),
-        "raw": raw,
-    }
-
-
-def _iso_date(value: str | None) -> str | None:
-    if not value:
-        return None
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value)
-    if match:
-        return match.group(0)
-    match = re.match(r"(\d{2})-(\d{2})-(\d{4})$", value)
-    return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else None
-
-
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        "januari februari maart april mei juni juli augustus september oktober november december".split(),
-        start=1,
-    )
-}
-_LETTER_DATE = re.compile(
-    r"^(?:Den Haag|[’'‘`]s-Gravenhage|Brussel|Luxemburg)\s*,?\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})\.?$",
-    re.IGNORECASE,
-)
-
-
-def letter_date(lines: Iterable[str]) -> str | None:
-    """The ISO date of a letter's "Den Haag, 13 mei 2019" line, if one of ``lines`` is one."""
-    import datetime
-
-    for line in lines:
-        match = _LETTER_DATE.match(clean_text(line))
-        month = _MONTHS.get(match.group(2).lower()) if match else None
-        if match and month:
-            try:
-                return datetime.date(int(match.group(3)), month, int(match.group(1))).isoformat()
-            except ValueError:
-                continue
-    return None
-
-
-def _number_from_id(doc_id: str) -> str | None:
-    parts = doc_id.split("-")
-    if parts[0] == "ah" and len(parts) >= 4:
-        return parts[3]
-    if parts[0] == "h" and len(parts) >= 4:
-        return "-".join(parts[3:])
-    if parts[0] == "kst" and len(parts) >= 3:
-        return parts[-1] if not re.fullmatch(r"[hbn]\d+", parts[-1]) else parts[-2]
-    return None
-
-
-def _vergaderjaar_from_id(doc_id: str | None) -> str | None:
-    match = _ID_VERGADERJAAR.match(doc_id or "")
-    return normalize_vergaderjaar(match.group(1) + match.group(2)) if match else None
-
-
 # --------------------------------------------------------------------------- the document
 
 
 def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | None = None) -> Document:
-    """Parse an ``officiele-publicatie`` (Kamerstuk, Aanhangsel, ...) into a Document.
+    """Parse official XML (an ``officiele-publicatie``: Kamerstuk, Aanhangsel, Handelingen,
+    Staatsblad and the other gazettes; or an older ``kamerwrk`` Kamerstuk) into a Document.
 
     ``metadata`` (as returned by :func:`parse_metadata_xml`, or any dict with Document field
     names) wins over what the XML itself says. Raises UnsafeContentError for hostile XML and
     ParseError for malformed XML, a foreign root element or a document without an id.
     """
-    root = load_xml(data, roots=("officiele-publicatie",), what="official XML")
-    walker = _Walker()
+    from searchdoc.parse.officialmeta import (
+        _iso_date,
+        _number_from_id,
+        _vergaderjaar_from_id,
+        closing_date,
+        letter_date,
+        metadata_from_entries,
+    )
+    from searchdoc.parse.xmlwalker import Walker
+
+    root = load_xml(data, roots=ROOTS, what="official XML")
+    walker = Walker()
     for child in root:
         tag = local_name(child)
-        if tag:
+        if tag == "kop":
+            walker.masthead(child)
+        elif tag:
             walker.block(child, tag)
     paragraphs, footnotes = walker.out.finish()
     header = walker.header
@@ -1024,7 +594,11 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
             dossiers.append(normalized)
     title = meta.get("title") or header.title or header.question_title or ""
     date = meta.get("date") or header.date or header.answer_date or header.question_date
-    date = date or letter_date(p.text for p in paragraphs[:8])
+    date = date or header.signed or header.issued or letter_date(p.text for p in paragraphs[:8])
+    if not date and kind not in ("kamerstuk", "aanhangsel", "handelingen"):
+        date = closing_date(p.text for p in reversed(paragraphs[-6:]))
+    if not header.signature and kind == "kamerstuk":
+        paragraphs = _trailing_signatories(paragraphs, header)
     number = meta.get("number") or header.number or _number_from_id(resolved_id)
     chamber = meta.get("chamber") or header.chamber or _chamber_from_id(resolved_id)
 
@@ -1037,6 +611,11 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
         extra["datumtekst"] = header.datumtekst
     if header.kamervraagnummer:
         extra["kamervraagnummer"] = header.kamervraagnummer
+    for key in ("meeting", "meeting_date", "meeting_time", "item", "masthead", "dagtekening", "uitgifte"):
+        if getattr(header, key):
+            extra[key] = getattr(header, key)
+    if kind == "aanhangsel":
+        extra.update(_askers_and_answerers(header, meta, inner.get("raw") or {}))
     if inner.get("raw"):
         extra["embedded"] = inner["raw"]
     for key, value in meta.items():
@@ -1046,31 +625,37 @@ def parse_official_xml(data: bytes, doc_id: str | None = None, metadata: dict | 
     return Document(
         id=resolved_id,
         kind=kind,
-        title=clean_text(title),
+        title=_SPACES.sub(" ", title).strip(),
         date=_iso_date(date) or date,
         dossier=dossiers,
         number=str(number) if number is not None else None,
         chamber=chamber,
         vergaderjaar=meta.get("vergaderjaar") or header.vergaderjaar or _vergaderjaar_from_id(resolved_id),
-        doc_type=meta.get("doc_type") or _doc_type(header, kind),
+        doc_type=_best_doc_type(meta.get("doc_type"), _doc_type(header, kind)),
         url=meta.get("url"),
         source_format="xml",
         metadata=extra,
         signature="\n".join(header.signature) or None,
+        # Each signatory once, in order of first appearance (a minister signs act and note).
+        signatories=list(dict.fromkeys(header.signatories)),
         paragraphs=paragraphs,
         footnotes=footnotes,
     )
 
 
+ROOTS = ("officiele-publicatie", "kamerwrk")
+# Runs of ordinary white space; a no-break space in a title is kept as served.
+_SPACES = re.compile(r"[ \t\r\n]+")
+
 _DOCUMENT_FIELDS = frozenset(
     """
     id kind title date dossier number chamber vergaderjaar doc_type url source_format
-    provenance metadata signature paragraphs footnotes
+    provenance metadata signature signatories paragraphs footnotes
     """.split()
 )
 
 
-def _record_id(header: _Header) -> str | None:
+def _record_id(header: Header) -> str | None:
     """The id in the URL of the ``OVERHEIDop.externMetadataRecord`` the XML points to."""
     for name, _, content in header.embedded:
         if name == "OVERHEIDop.externMetadataRecord":
@@ -1078,7 +663,7 @@ def _record_id(header: _Header) -> str | None:
     return None
 
 
-def _derived_id(header: _Header, root) -> str | None:
+def _derived_id(header: Header, root) -> str | None:
     body = next((local_name(c) for c in root if local_name(c) not in ("metadata", "")), "")
     if body == "kamerstuk" and header.dossiers and header.number:
         return canonical_id(f"kst-{header.dossiers[0]}-{header.number}")
@@ -1092,11 +677,97 @@ def _chamber_from_id(doc_id: str) -> str | None:
     return None
 
 
-def _doc_type(header: _Header, kind: str) -> str | None:
+#: What a stuk's printed title says it is (longest first), for the doc type.
+_TITLE_TYPES = (
+    ("nota naar aanleiding van het verslag", "Nota naar aanleiding van het verslag"),
+    ("memorie van toelichting", "Memorie van toelichting"),
+    ("memorie van antwoord", "Memorie van antwoord"),
+    ("nota van wijziging", "Nota van wijziging"),
+    ("voorstel van wet", "Voorstel van wet"),
+    ("nader gewijzigde motie", "Motie"),
+    ("gewijzigde motie", "Motie"),
+    ("gewijzigd amendement", "Amendement"),
+    ("koninklijke boodschap", "Koninklijke boodschap"),
+    ("advies raad van state", "Advies Raad van State"),
+    ("voorlopig verslag", "Voorlopig verslag"),
+    ("eindverslag", "Eindverslag"),
+    ("verslag", "Verslag"),
+    ("motie", "Motie"),
+    ("amendement", "Amendement"),
+    ("brief", "Brief"),
+)
+#: Types too generic to stand for what a document is.
+_GENERIC_TYPES = {"overig", "kamerstuk", "officiële publicatie", ""}
+
+
+def _doc_type(header: Header, kind: str) -> str | None:
     if kind == "aanhangsel":
         return "Antwoord" if header.answer_date else "Kamervragen"
+    if kind == "handelingen":
+        return "Handelingen"
     title = clean_text(header.title)
-    if title:
-        words = title.split()
-        return words[0].capitalize() if words else None
-    return None
+    lowered = title.lower()
+    for start, doc_type in _TITLE_TYPES:
+        if lowered.startswith(start):
+            return doc_type
+    if kind == "kamerstuk" and title:
+        return title.split()[0].capitalize()
+    return header.masthead[0].title() if header.masthead else None
+
+
+def _best_doc_type(given: str | None, derived: str | None) -> str | None:
+    """The metadata's type unless it is generic ("Overig") and the text says more."""
+    if given and (given.strip().lower() not in _GENERIC_TYPES or not derived):
+        return given
+    return derived or given
+
+
+_CLOSING = re.compile(r"en gaat over tot de orde van de dag\.?$", re.IGNORECASE)
+_NAME_LINE = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*(?:[ -][\w'’.-]+){0,4}(?<![.:;,])$")
+_NAME_PARTICLES = {
+    "van", "der", "den", "de", "ten", "ter", "te", "het", "'t", "in", "op", "la", "le", "du", "von", "zu",
+}
+
+
+def _is_name(text: str) -> bool:
+    """A person's name as printed under a document: capitalised words and name particles."""
+    if not _NAME_LINE.match(text) or any(c.isdigit() for c in text):
+        return False
+    words = text.split()
+    return words[-1][:1].isupper() and all(w[:1].isupper() or w in _NAME_PARTICLES for w in words)
+
+
+def _trailing_signatories(paragraphs: list[Paragraph], header: Header) -> list[Paragraph]:
+    """Names printed under a Kamerstuk's last paragraph (a motion's movers under "en gaat over
+    tot de orde van de dag.", the members who sign an initiative's memorie van toelichting)
+    are its signatories, not paragraphs."""
+    start = len(paragraphs)
+    while start > 0 and len(paragraphs) - start < 20:
+        candidate = paragraphs[start - 1]
+        if not _is_name(candidate.text) or candidate.footnotes or candidate.citations:
+            break
+        start -= 1
+    if start == len(paragraphs) or start == 0:
+        return paragraphs
+    last = paragraphs[start - 1].text
+    if not (_CLOSING.search(last) or last.endswith((".", ".)", "»."))):
+        return paragraphs
+    names = [p.text for p in paragraphs[start:]]
+    header.signature.extend(names)
+    header.signatories.extend(names)
+    return paragraphs[:start]
+
+
+def _askers_and_answerers(header: Header, meta: dict, embedded: dict) -> dict[str, list[str]]:
+    """Who asked and who answered an Aanhangsel, from its metadata or its description."""
+    raw = meta.get("raw") or embedded
+    out: dict[str, list[str]] = {}
+    for key, name in (("asked_by", "OVERHEIDop.indiener"), ("answered_by", "OVERHEIDop.ontvanger")):
+        values = raw.get(name) if isinstance(raw, dict) else None
+        if isinstance(values, str):
+            values = [values]
+        # The answer's own words name who answered; the metadata only whom it was addressed to.
+        values = getattr(header, key) or [clean_text(v) for v in values or [] if clean_text(v)]
+        if values:
+            out[key] = values
+    return out

@@ -129,14 +129,20 @@ def xml_root(content: bytes) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
+#: Root elements of official XML: the current form and the older Kamerstuk dialect (1995–2009).
+OFFICIAL_ROOTS = ("officiele-publicatie", "kamerwrk")
+
+
 def has_official_content(content: bytes) -> bool:
-    """True for an ``officiele-publicatie`` with more in it than its ``<metadata>`` block."""
-    if xml_root(content) != "officiele-publicatie":
+    """True for official XML (``officiele-publicatie`` or ``kamerwrk``) with more in it than its
+    ``<metadata>`` block."""
+    root = xml_root(content)
+    if root not in OFFICIAL_ROOTS:
         return False
     body = _METADATA_BLOCK.sub(b"", content, count=1)
-    start = body.find(b"<officiele-publicatie")
+    start = body.find(b"<" + root.encode())
     inner_start = body.find(b">", start) + 1
-    inner_end = body.rfind(b"</officiele-publicatie")
+    inner_end = body.rfind(b"</" + root.encode())
     inner = body[inner_start : inner_end if inner_end >= inner_start else len(body)]
     return re.search(rb"<[A-Za-z_]", inner) is not None
 
@@ -194,6 +200,6 @@ def fetch_metadata(client: HttpClient, doc_id: str) -> tuple[bytes | None, bool]
         )
     except NotFoundError:
         return None, False
-    if xml_root(response.content) != "metadata_gegevens":
+    if xml_root(response.content) not in ("metadata_gegevens", "owms-metadata"):
         return None, False
     return response.content, response.from_cache
