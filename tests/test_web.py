@@ -4,11 +4,13 @@ command line's JSON, one-line errors, escaping of hostile text, path tricks, sec
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -532,3 +534,19 @@ def test_port_in_use_is_a_one_line_error(web_corpus):
         port = taken.getsockname()[1]
         message = cli_error(web_corpus, "serve", "--port", str(port))
     assert message.startswith(f"cannot listen on 127.0.0.1:{port}:")
+
+
+def test_a_debate_shows_who_speaks(web_corpus, tmp_path):
+    from searchdoc import pipeline
+    from searchdoc.corpus import Corpus
+
+    shutil.copytree(web_corpus[0], tmp_path / "corpus")
+    source = tmp_path / "h-tk-20172018-61-10.xml"
+    shutil.copy(Path(__file__).parent / "data" / "real" / source.name, source)
+    document = pipeline.ingest_files(Corpus(tmp_path / "corpus"), [source])[0]
+    spoken = next(p for p in document.paragraphs if p.speaker)
+    with make_client(tmp_path / "corpus", tmp_path / "index") as test_client:
+        page = test_client.get(f"/doc/{document.id}").text
+        assert f'<strong class="speaker">{html.escape(spoken.speaker)}:</strong>' in page
+        api = test_client.get(f"/api/documents/{document.id}").json()
+        assert any(p.get("speaker") == spoken.speaker for p in api["paragraphs"])

@@ -99,6 +99,7 @@ def paragraph_view(document: Document, paragraph: Paragraph, in_corpus, marks=()
             cited.append({"id": c.id, "href": href, "title": title, "external": external})
     return {
         "n": paragraph.n,
+        "speaker": paragraph.speaker,
         "section": paragraph.section,
         "pages": page_text(paragraph.page, paragraph.page_end),
         "groups": pieces(paragraph.text, list(marks), _links(paragraph.citations, None, in_corpus)),
