@@ -70,6 +70,7 @@ _GAZETTES = {
     "wsb": ("waterschapsblad", "Wsb."),
     "bgr": ("blad-gemeenschappelijke-regeling", "Bgr."),
 }
+_GAZETTE_KINDS = frozenset(kind for kind, _ in _GAZETTES.values())
 _GAZETTE_NAMES = {
     "stb": "stb",
     "stbl": "stb",
@@ -246,7 +247,9 @@ _FORMS: dict[str, str] = {
         # Older texts: "TK 2008–2009, 31 700 V, nr. 3" (the chamber stands for "Kamerstukken").
         rf"|(?-i:TK|EK)(?=\s*,?\s*{_VJ}))"
         rf"(?:\s+(?P<chamber>{_CHAMBER}))?(?:\s*,?\s*(?:vergaderjaar\s+)?(?P<vj>{_VJ}))?"
-        rf"\s*,?\s*(?:{_COMPACT}|(?P<dossiers>{_DOSSIERS})(?:{_NUMBERS_KEYWORD})?)(?P<pin>{_PIN})?"
+        # A slip of older texts: "Kamerstukken II, 1995/1996, nr. 24 280" names the dossier.
+        r"\s*,?\s*(?:nr\.?\s*(?=\d{2}\s\d{3}(?![\d\w])(?!\s*,?\s*nrs?\b)))?"
+        rf"(?:{_COMPACT}|(?P<dossiers>{_DOSSIERS})(?:{_NUMBERS_KEYWORD})?)(?P<pin>{_PIN})?"
     ),
     "tknr": (
         r"(?:\b(?P<keyword>zaak(?:nummer|nr\.?)?|kamervragen(?:\s+zonder\s+antwoord)?"
@@ -931,12 +934,14 @@ def extract(text: str) -> list[Found]:
 
 
 _MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-# "de wet van 12 juni 1997 (Stb. 310)": the year of the gazette is the year of the act's date,
-# written earlier in the same sentence.
+# "de wet van 12 juni 1997 (Stb. 310)", "wet van 25 september 2008, Stb. 397": the year of the
+# gazette is the year of the act's date, written earlier in the same sentence.
 _SHORT_GAZETTE = re.compile(
-    r"(?<=\()(?P<name>stb|stbl|stcrt|trb)\.?\s*(?:nr\.?\s*)?(?P<number>\d{1,7})(?=\s*[);,])", _FLAGS
+    r"(?:(?<=\()|(?<=,\s))(?P<name>stb|stbl|stcrt|trb)\.?\s*(?:nr\.?\s*)?(?P<number>\d{1,7})(?=\s*[);,])", _FLAGS
 )
 _DATED = re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS})\s+(?P<year>(?:18|19|20)\d{{2}})\b", _FLAGS)
+# The date of an act: "wet van 31 mei 1995", "besluit van …", "Rijkswet van …".
+_ACT_DATE = re.compile(r"\b(?:rijks)?(?:wet|besluit|regeling|verdrag)\s+van\s+$", _FLAGS)
 _SENTENCE_START = re.compile(r"[.!?]\s+(?=[A-Z])")
 _LOOKBACK = 300
 
@@ -947,6 +952,7 @@ def _short_gazettes(text: str, full: list[Found]) -> list[Found]:
     import bisect
 
     starts = [f.start for f in full]
+    gazette_ends = [f.end for f in full if f.reference.kind in _GAZETTE_KINDS]
     found = []
     for m in _SHORT_GAZETTE.finditer(text):
         before = bisect.bisect_right(starts, m.start()) - 1
@@ -955,11 +961,17 @@ def _short_gazettes(text: str, full: list[Found]) -> list[Found]:
         window_start = max(0, m.start() - _LOOKBACK)
         for boundary in _SENTENCE_START.finditer(text, window_start, m.start()):
             window_start = boundary.end()
+        # An act named after the previous gazette reference is the one this reference closes.
+        window_start = max([window_start, *(end for end in gazette_ends if end <= m.start())])
         dates = list(_DATED.finditer(text, window_start, m.start()))
+        if text[m.start() - 2 : m.start()] == ", ":
+            dates = [d for d in dates if d.end() == m.start() - 2]
         if not dates or int(m.group("number")) == 0:
             continue
+        acts = [d for d in dates if _ACT_DATE.search(text, max(0, d.start() - 20), d.start())]
         prefix = _GAZETTE_NAMES[m.group("name").lower()]
-        year, number = dates[-1].group("year"), str(int(m.group("number")))
+        year, number = (acts or dates[::-1])[0].group("year"), str(int(m.group("number")))
+        gazette_ends.append(m.end())
         raw = m.group()
         ref = Reference(f"{prefix}-{year}-{number}", _GAZETTES[prefix][0], raw, number=number, year=year)
         found.append(Found(m.start(), m.end(), raw, ref))

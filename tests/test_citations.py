@@ -672,3 +672,18 @@ def test_merge_is_idempotent():
 )
 def test_gazette_number_takes_the_year_of_the_date_before_it(text, expected):
     assert [(f.id, f.raw) for f in extract(text)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # The year is the act's, also when the act's title names an older act before "(Stb. 310)".
+    ("getroffen bij de wet van 31 mei 1995, houdende wijziging van de Wet individuele huursubsidie en wijziging "
+     "van de wet van 21 juni 1989 tot aanpassing van de Wet individuele huursubsidie (Stb. 310).", ["stb-1995-310"]),
+    ("Op 3 maart 2001 is de wet van 12 juni 1997 (Stb. 310) gewijzigd.", ["stb-1997-310"]),
+    ("de wet van 1 mei 1990 (Stb. 200) en de wet van 2 juni 1995 (Stb. 300)", ["stb-1990-200", "stb-1995-300"]),
+    ("verboden (wet van 25 september 2008, Stb. 397, tot aanpassing van de Boeken 3 en 6)", ["stb-2008-397"]),
+    ("Plan van aanpak duurzaam bouwen (kamerstukken II, 1995/1996, nr. 24 280), zou", ["dossier-24280"]),
+    ("Kamerstukken II 2018/19, 33 694, nr. 45", ["kst-33694-45"]),
+    ("zie de brief van 12 maart 2019, Stb-achtig, nr. 5", []),
+])
+def test_older_written_forms_take_their_year_and_dossier_from_the_sentence(text, expected):
+    assert [f.reference.id for f in citations.extract(text)] == expected
