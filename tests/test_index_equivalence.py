@@ -9,13 +9,14 @@ import shutil
 import pytest
 from whoosh import index as windex
 
-from searchdoc import analysis
+from searchdoc import analysis, segments
 from searchdoc import index as index_module
 from searchdoc.bench import generate_corpus
 from searchdoc.corpus import Corpus
-from searchdoc.index import INDEX_NAME, Index, build_schema, term_positions
+from searchdoc.index import INDEX_NAME, Index, build_schema
 from searchdoc.model import Document, Footnote, Paragraph
 from searchdoc.pipeline import seed_corpus
+from searchdoc.segments import term_positions
 
 # Hyphens, apostrophes, accents, ligatures, digits, footnote markers, soft hyphens, full width.
 TRICKY = [
@@ -147,7 +148,7 @@ def test_optimised_index_equals_a_plain_whoosh_build(corpus, reference, tmp_path
 
 def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
     # A buffer of a few kilobytes spills a sorted run every few paragraphs; the runs merge back.
-    monkeypatch.setattr(index_module, "BUILD_BUFFER_MB", 0.005)
+    monkeypatch.setattr(segments, "BUILD_BUFFER_MB", 0.005)
     optimised_build(corpus, tmp_path / "index", 2)
     assert snapshot(tmp_path / "index") == reference[0]
     assert not list((tmp_path / "index").glob(".runs-*")), "run files must not survive the build"
@@ -156,10 +157,10 @@ def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypat
 def test_small_word_caches_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
     # A builder spills when its vocabulary is full and the analysis caches (and the tagger's)
     # start afresh every few hundred words; neither may change what is indexed.
-    monkeypatch.setattr(index_module, "WORD_CACHE_LIMIT", 300)
-    forgotten = index_module._FORGOTTEN[0]
+    monkeypatch.setattr(segments, "WORD_CACHE_LIMIT", 300)
+    forgotten = segments._FORGOTTEN[0]
     optimised_build(corpus, tmp_path / "index", 1)
-    assert index_module._FORGOTTEN[0] > forgotten
+    assert segments._FORGOTTEN[0] > forgotten
     assert snapshot(tmp_path / "index") == reference[0]
     assert results(tmp_path / "index", corpus) == reference[1]
 
@@ -239,15 +240,15 @@ def test_position_values_are_whoosh_encoding():
     counts = [len(p) for p in postings]
     flat = [x for p in postings for x in p]
     expected = [Positions().encode(p) for p in postings]
-    assert index_module._pack_positions(counts, flat) == expected
+    assert segments._pack_positions(counts, flat) == expected
     arrays = np.array(counts, dtype=np.uint32), np.array(flat, dtype=np.uint32)
-    assert index_module._pack_positions_np(*arrays) == expected
+    assert segments._pack_positions_np(*arrays) == expected
     singles = [[p] for p in (0, 7, 255, 256, 65_536)]
-    assert index_module._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
+    assert segments._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
 
 
 def test_long_posting_lists_span_several_blocks(corpus, reference):
     # The numpy writer (long lists) and the plain one (short lists) both ran in the equivalence
     # builds; this checks the corpus really has lists of several blocks and of a few postings.
     sizes = [len(term[7]) for term in reference[0]["fields"]["text"][0].values()]
-    assert max(sizes) > 128 and min(sizes) <= index_module._SMALL_TERM
+    assert max(sizes) > 128 and min(sizes) <= segments._SMALL_TERM
