@@ -499,7 +499,9 @@ class SegmentBuilder:
             pending: list = []
 
             def chunks(name: str) -> Iterator[_FieldRun]:
-                while True:
+                # A run that ended before this field (it held none of the fields after its last
+                # one) is closed: later fields find nothing in it rather than reading it again.
+                while not handle.closed or pending:
                     if not pending:
                         try:
                             pending.append(pickle.load(handle))
