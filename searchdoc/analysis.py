@@ -1027,13 +1027,16 @@ def _phrase_analyses_path() -> Path | None:
 
 
 def _read_phrase_analyses(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    import json
+    from searchdoc.validate import load_json
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {phrase: (tuple(terms), tuple(key)) for phrase, (terms, key) in data.items()}
-    except (OSError, ValueError, TypeError):
-        return {}
+        data = load_json(path.read_bytes())
+        found = {phrase: (tuple(terms), tuple(key)) for phrase, (terms, key) in data.items()}
+        if all(isinstance(s, str) for terms, key in found.values() for s in (*terms, *key)):
+            return found
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return {}
 
 
 def _write_phrase_analyses(path: Path, analysed: dict) -> None:

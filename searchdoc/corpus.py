@@ -33,6 +33,7 @@ from searchdoc.errors import (
     UnknownDocumentError,
 )
 from searchdoc.model import Document
+from searchdoc.validate import load_json
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +160,13 @@ class Corpus:
         if cached and cached[0] == key:
             return cached[1]
         try:
-            data = json.loads(path.read_bytes())
-            document = Document.from_dict(data)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise CorpusError(
-                f"{path} is damaged ({exc.__class__.__name__}); run 'searchdoc doctor' to repair it"
-            ) from None
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CorpusError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+        try:
+            document = Document.from_dict(load_json(data))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CorpusError(f"{path} is damaged ({exc}); run 'searchdoc doctor' to repair it") from None
         self._cache[doc_id] = (key, document)
         return document
 

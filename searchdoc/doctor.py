@@ -30,9 +30,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from searchdoc import settings as defaults
-from searchdoc.corpus import RAW_EXTENSIONS, Corpus, atomic_write, hold_lock, is_valid_id, sha256_bytes
+from searchdoc.corpus import RAW_EXTENSIONS, Corpus, hold_lock, is_valid_id, sha256_bytes
 from searchdoc.errors import SearchdocError
 from searchdoc.model import Document
+from searchdoc.validate import load_json
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,10 @@ def doctor(config: defaults.Settings, repair: bool = True,
     corpus = Corpus(config.corpus_dir).require()
     report = DoctorReport(str(corpus.root), str(config.index_dir), repair)
     # The lock itself, not Corpus.write_lock: that one sweeps temporary files, which --no-repair must only report.
-    with hold_lock(corpus.root / ".lock", defaults.LOCK_TIMEOUT, on_wait, what="the corpus"):
+    # A check that repairs nothing takes no lock, so it also runs on a corpus it cannot write.
+    lock = (hold_lock(corpus.root / ".lock", defaults.LOCK_TIMEOUT, on_wait, what="the corpus") if repair
+            else contextlib.nullcontext())
+    with lock:
         _check_temp_files(corpus, report, repair)
         documents = _check_documents(corpus, report, repair)
         report.documents = len(documents)
@@ -142,10 +146,18 @@ def _check_documents(corpus: Corpus, report: DoctorReport, repair: bool) -> dict
     for doc_id in corpus.ids():
         path = corpus.json_path(doc_id)
         try:
-            document = Document.from_dict(json.loads(path.read_bytes()))
+            data = path.read_bytes()
+        except OSError as exc:
+            # Unreadable is not damaged: the file may be perfectly good, so it is never overwritten.
+            report.add("unreadable-json", doc_id, f"documents/{doc_id}.json cannot be read "
+                       f"({exc.strerror or exc.__class__.__name__}); check its permissions")
+            unverifiable.add(doc_id)
+            continue
+        try:
+            document = Document.from_dict(load_json(data))
             if document.id != doc_id:
                 raise ValueError(f"it holds document {document.id!r}")
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             finding = report.add("damaged-json", doc_id,
                                  f"documents/{doc_id}.json cannot be loaded ({_one_line(exc)})")
             raw = _raw_for_damaged(corpus, doc_id, path)
@@ -327,14 +339,17 @@ def _check_index(config, corpus: Corpus, documents: dict[str, Document], report:
         leftovers = _check_index_leftovers(index, report)
         status, _ = index.staleness()
         report.index_status = status
-        wrong = _verify_index(index, documents, report, record=True)
+        damage = index.integrity_problems()
+        for problem in damage:
+            report.add("index-damaged", str(index.directory), f"the index is damaged: {problem}")
+        wrong = None if damage else _verify_index(index, documents, report, record=True)
         if not repair:
             if status in ("stale", "incompatible"):
                 report.notes.append(f"the index is {status}; it updates itself on the next search")
             elif status == "missing":
                 report.notes.append("there is no index (yet, or its build was interrupted); the next search builds it")
             return
-        rebuild = status in ("missing", "incompatible") or wrong is None
+        rebuild = status in ("missing", "incompatible", "damaged") or wrong is None
         if wrong and not rebuild:
             _mark_for_reindex(index, wrong)
         if rebuild or wrong or status == "stale" or leftovers:
@@ -452,11 +467,10 @@ def _mark_for_reindex(index, doc_ids: set[str]) -> None:
         state = index.read_state()
         if state is None:
             return
-        docs = dict(state.get("docs", {}))
+        docs = dict(state["docs"])
         for doc_id in doc_ids:
             docs[doc_id] = _REINDEX
-        state["docs"] = docs
-        atomic_write(index.state_path, json.dumps(state, indent=1).encode())
+        index.write_state(index.directory, docs, state["files"])
 
 
 # --------------------------------------------------------------------------- helpers

@@ -26,11 +26,12 @@ from whoosh import query as wq
 from whoosh.analysis import IDAnalyzer, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 
-from searchdoc import analysis, segments, settings
+from searchdoc import analysis, checksums, segments, settings
 from searchdoc.corpus import Corpus, atomic_write, hold_lock
 from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError
 from searchdoc.model import Document
 from searchdoc.query import build_query, index_synonyms, matched_terms, matching_part, parse, suggest
+from searchdoc.validate import check_acronyms, check_dataclass, check_state, load_json, require_mapping
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +186,9 @@ def merge_small_segments(writer, segments: list) -> list:
     return [segment for segment in segments if size_class(segment) > full[0]]
 
 
-def _add_missing_columns(directory: Path) -> None:
+def _add_missing_columns(directory: Path) -> bool:
     """Columnar postings for the segments Whoosh's writer made (updates and merges), which
-    SegmentBuilder did not write; read back from their Whoosh postings."""
+    SegmentBuilder did not write; read back from their Whoosh postings. True when any were written."""
     from whoosh.reading import SegmentReader
 
     from searchdoc.columns import has_columns, write_from_reader
@@ -196,15 +197,18 @@ def _add_missing_columns(directory: Path) -> None:
     try:
         # Only the segments without columns are opened: opening the large ones of a rebuild
         # would cost an update more than writing the new segment's columns.
+        written = False
         for segment in ix._segments():
             if not has_columns(directory, segment.segment_id()):
                 reader = SegmentReader(ix.storage, ix.schema, segment)
                 try:
                     write_from_reader(directory, reader)
+                    written = True
                 finally:
                     reader.close()
     finally:
         ix.close()
+    return written
 
 
 def _commit_segments(ix, segments: list) -> None:
@@ -217,6 +221,11 @@ def _commit_segments(ix, segments: list) -> None:
 
 
 # --------------------------------------------------------------------------- state
+
+
+def _load_state(path: Path) -> dict:
+    """The validated content of a state file; raises OSError or DamagedFile."""
+    return check_state(checksums.unseal(require_mapping(load_json(path.read_bytes()))))
 
 
 def analysis_fingerprint() -> str:
@@ -278,10 +287,62 @@ class Index:
         return self.directory / STATE_FILE
 
     def read_state(self) -> dict | None:
+        """The state file, or None when there is none or it is damaged (see :meth:`state_problem`)."""
         try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
+            return _load_state(self.state_path)
         except (OSError, ValueError):
             return None
+
+    def state_problem(self) -> str | None:
+        """Why the state file cannot be used, when it is there but unreadable or damaged."""
+        try:
+            _load_state(self.state_path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"{STATE_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})"
+        except ValueError as exc:
+            return f"{STATE_FILE} is damaged ({exc})"
+        return None
+
+    def write_state(self, directory: Path, docs: dict[str, str], files: dict[str, list[int]] | None = None) -> None:
+        """The state of the index in ``directory`` (this index's folder or its staging folder):
+        the fingerprints, and the checksums of its files (``files``, else recorded now). Written
+        last, after every file it vouches for."""
+        state = {**self._expected_header(), "docs": docs,
+                 "files": checksums.record(directory) if files is None else files}
+        atomic_write(directory / STATE_FILE, json.dumps(checksums.seal(state), indent=1).encode())
+
+    def integrity_problems(self) -> list[str]:
+        """What is damaged in the index folder: a state file that cannot be used, a file that
+        does not match the checksum the state records, a damaged acronym file. Reads every
+        file once (CRC-32); called when the index is opened, by updates and by doctor."""
+        from searchdoc.query import DEFINITIONS_FILE
+
+        problem = self.state_problem()
+        if problem:
+            return [problem]
+        state = self.read_state()
+        if state is None:
+            return []
+        # A segment whose columns lack their header (written last) gets all of them written
+        # again by the next update (see columns_missing): its column files are not checked.
+        from searchdoc.columns import COLUMN_KINDS
+
+        files = {name: entry for name, entry in state["files"].items()
+                 if name.rpartition(".")[2] not in COLUMN_KINDS
+                 or (self.directory / f"{name.rpartition('.')[0]}.cols").exists()}
+        problems = checksums.verify(self.directory, files)
+        definitions = self.directory / DEFINITIONS_FILE
+        try:
+            check_acronyms(checksums.unseal(require_mapping(load_json(definitions.read_bytes()))))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            problems.append(f"{DEFINITIONS_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})")
+        except ValueError as exc:
+            problems.append(f"{DEFINITIONS_FILE} is damaged ({exc})")
+        return problems
 
     def _expected_header(self) -> dict:
         return {
@@ -291,9 +352,11 @@ class Index:
         }
 
     def staleness(self) -> tuple[str, dict[str, str]]:
-        """('missing'|'incompatible'|'stale'|'fresh', corpus fingerprints)."""
+        """('missing'|'damaged'|'incompatible'|'stale'|'fresh', corpus fingerprints)."""
         fingerprints = self.corpus.fingerprints()
         state = self.read_state()
+        if state is None and self.state_problem():
+            return "damaged", fingerprints
         if state is None or not self._index_exists():
             return "missing", fingerprints
         header = self._expected_header()
@@ -374,11 +437,20 @@ class Index:
             self.close()
             self._remove_leftovers()
             status, fingerprints = self.staleness()
-            if rebuild or status in ("missing", "incompatible"):
+            if status in ("fresh", "stale") and not rebuild:
+                # Checked again under the lock: what a reader took for damage may have been a
+                # writer half-way through an update.
+                intact = self.readable()
+                self.close()
+                if not intact:
+                    status = "damaged"
+            if rebuild or status in ("missing", "incompatible", "damaged"):
                 reason = "asked" if rebuild else status
                 return self._rebuild(fingerprints, progress, reason)
             if status == "fresh":
-                _add_missing_columns(self.directory)
+                if _add_missing_columns(self.directory):
+                    state = self.read_state()
+                    self.write_state(self.directory, state["docs"] if state else fingerprints)
                 return UpdateReport(unchanged=len(fingerprints))
             try:
                 return self._incremental(fingerprints, progress)
@@ -420,10 +492,8 @@ class Index:
             ix.close()
             shutil.rmtree(staging / f"{INDEX_NAME}.tmp", ignore_errors=True)
             report.added = doc_ids
-            header = self._expected_header()
-            self._store_definitions(staging, fingerprints, header["analysis"])
-            state = {**header, "docs": fingerprints}
-            atomic_write(staging / STATE_FILE, json.dumps(state, indent=1).encode())
+            self._store_definitions(staging, fingerprints, self._expected_header()["analysis"])
+            self.write_state(staging, fingerprints)
             self._swap_in(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -575,10 +645,8 @@ class Index:
             raise IndexDamagedError(f"index at {self.directory} is damaged: {exc.__class__.__name__}") from exc
         finally:
             ix.close()
-        header = self._expected_header()
-        self._store_definitions(self.directory, fingerprints, header["analysis"])
-        state = {**header, "docs": fingerprints}
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+        self._store_definitions(self.directory, fingerprints, self._expected_header()["analysis"])
+        self.write_state(self.directory, fingerprints)
         return report
 
     # ---- acronym definitions
@@ -606,7 +674,8 @@ class Index:
         found = {}
         for doc_id in sorted(doc_ids):
             try:
-                data = json.loads(self.corpus.json_path(doc_id).read_bytes())
+                data = load_json(self.corpus.json_path(doc_id).read_bytes())
+                check_dataclass(Document, data)
             except (OSError, ValueError):
                 continue  # gone or damaged since it was indexed: a search reads its paragraphs
             texts = [t for p in data.get("paragraphs", []) for t in (p.get("section") or "", p.get("text") or "")]
@@ -632,10 +701,15 @@ class Index:
                 "stale": "updating the index with corpus changes ...",
                 "damaged": "the index is damaged; rebuilding it from the corpus ...",
             }[status])
-        return self.update(rebuild=status == "damaged", on_wait=on_update)
+        # update() checks the index again under its lock and rebuilds it when it is damaged.
+        return self.update(on_wait=on_update)
 
     def readable(self) -> bool:
-        """True when the index opens and its segments can be read (a cheap damage check)."""
+        """True when the index opens, its files match their checksums and its segments can be
+        read: the damage check of every command that opens the index."""
+        if self.integrity_problems():
+            self.close()
+            return False
         try:
             searcher = self.searcher()
             reader = searcher.reader()
