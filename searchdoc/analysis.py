@@ -303,9 +303,11 @@ def _write_word_store(path: Path) -> None:
     lexicon = _word_list()
     english = wordstore.english_rows(wordfreq.get_frequency_list("en", wordlist="best"),
                                      lambda word: wordfreq.zipf_frequency(word, "en"))
+    from searchdoc.errors import WriteError
+
     try:
         wordstore.write_store(path, lexicon, english)
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error, WriteError):
         pass
 
 

@@ -16,6 +16,7 @@ acronym cache without the index lock.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -56,17 +57,34 @@ def record(directory: Path) -> dict[str, list[int]]:
     return {path.name: list(crc32_file(path)) for path in covered(directory)}
 
 
+def _newest_toc(directory: Path) -> str | None:
+    """The name of the table of contents Whoosh opens: the highest generation."""
+    tocs = [(int(m.group(1)), p.name) for p in Path(directory).glob("_*_*.toc")
+            if (m := re.search(r"_(\d+)\.toc$", p.name))]
+    return max(tocs)[1] if tocs else None
+
+
+def superseded(directory: Path, files: dict[str, list[int]]) -> bool:
+    """True when Whoosh's newest table of contents is not the recorded one: an update was
+    interrupted after its commit (its files are complete, and recorded by the next update)."""
+    newest = _newest_toc(directory)
+    return newest is not None and newest not in files
+
+
 def verify(directory: Path, files: dict[str, list[int]]) -> list[str]:
     """What does not match the recorded checksums (empty when the folder is intact): a file
-    missing, of another size or content, or a table of contents the record does not know (a
-    writer changed the index since, or a stray one)."""
+    missing, of another size or content. Files of a superseded generation may be gone (the
+    interrupted update's commit removed them); the new generation's files are not yet
+    recorded, and are written into the record by the next update."""
     problems = []
+    replaced = superseded(directory, files)
     for name, (size, crc) in sorted(files.items()):
         path = Path(directory) / name
         try:
             actual = crc32_file(path)
         except FileNotFoundError:
-            problems.append(f"{name} is missing")
+            if not replaced:
+                problems.append(f"{name} is missing")
             continue
         except OSError as exc:
             problems.append(f"{name} cannot be read ({exc.strerror or exc.__class__.__name__})")
@@ -75,9 +93,6 @@ def verify(directory: Path, files: dict[str, list[int]]) -> list[str]:
             problems.append(f"{name} has {actual[0]} bytes, {size} were written")
         elif actual[1] != crc:
             problems.append(f"{name} does not match its checksum")
-    for path in covered(directory):
-        if path.name.endswith(".toc") and path.name not in files:
-            problems.append(f"{path.name} was not written with this index's state")
     return problems
 
 

@@ -16,6 +16,7 @@ files are written before the JSON that names their checksum.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -31,6 +32,7 @@ from searchdoc.errors import (
     InvalidIdentifierError,
     LockedError,
     UnknownDocumentError,
+    WriteError,
 )
 from searchdoc.model import Document
 from searchdoc.validate import load_json
@@ -68,26 +70,103 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
+#: errno values that mean "this cannot be written here" rather than damage.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG})
+
+
+def write_error(exc: OSError, path: Path, needed: int | None = None) -> WriteError:
+    """The one-line error for a failed write of ``path``: what failed and, when the disk is
+    full, how much space the write needed."""
+    reason = exc.strerror or exc.__class__.__name__
+    where = exc.filename if getattr(exc, "filename", None) else path
+    message = f"cannot write {where}: {reason}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) and needed:
+        message += f" (about {_megabytes(needed)} needed)"
+    return WriteError(message + "; nothing was changed, try again when that is fixed")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, size // 1000)} kB"
+
+
+def file_mode() -> int:
+    """The mode a new file gets from ``open()`` under the current umask (0644 under 022)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _write_temp(path: Path, data: bytes) -> str:
+    """``data`` in a fsynced temporary file beside ``path`` (removed again on failure)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes 0600; the file gets the mode any new file would get.
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def _sync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix.
+    A write that fails (disk full, no permission) leaves nothing behind and raises WriteError."""
+    try:
+        tmp = _write_temp(path, data)
+    except OSError as exc:
+        raise write_error(exc, path, len(data)) from None
+    try:
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise write_error(exc, path) from None
+        raise
+    _sync_folder(path.parent)
+
+
+def atomic_write_all(files: list[tuple[Path, bytes]]) -> None:
+    """Write several files all or none: each goes to a temporary file first, and only when
+    every one is on disk are they renamed into place, in the order given. A failed write
+    (a full disk) removes the temporary files and raises WriteError naming the space needed."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for k, (path, data) in enumerate(files):
+            try:
+                staged.append((_write_temp(path, data), path))
+            except OSError as exc:
+                raise write_error(exc, path, sum(len(d) for _, d in files[k:])) from None
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for k, (tmp, path) in enumerate(staged):
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            for rest, _ in staged[k:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(rest)
+            raise write_error(exc, path) from None
+    for folder in dict.fromkeys(path.parent for path, _ in files):
+        _sync_folder(folder)
 
 
 class Corpus:
@@ -182,23 +261,33 @@ class Corpus:
         metadata_xml: bytes | None = None,
     ) -> Path:
         """Store a document: raw files first, then the JSON that makes it visible."""
-        doc_id = validate_id(document.id)
-        provenance = dict(document.provenance)
-        if raw is not None:
-            ext = raw_ext or document.source_format
-            atomic_write(self.raw_path(doc_id, ext), raw)
-            provenance["raw_file"] = f"raw/{doc_id}.{ext}"
-            provenance["sha256"] = sha256_bytes(raw)
-        if metadata_xml is not None:
-            atomic_write(self.raw_path(doc_id, "metadata.xml"), metadata_xml)
-            provenance["metadata_file"] = f"raw/{doc_id}.metadata.xml"
-            provenance["metadata_sha256"] = sha256_bytes(metadata_xml)
-        document.provenance = provenance
-        payload = json.dumps(document.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
-        path = self.json_path(doc_id)
-        atomic_write(path, payload.encode("utf-8") + b"\n")
-        self._cache.pop(doc_id, None)
-        return path
+        self.save_all([(document, raw, raw_ext, metadata_xml)])
+        return self.json_path(document.id)
+
+    def save_all(self, entries: list[tuple[Document, bytes | None, str | None, bytes | None]]) -> None:
+        """Store several documents (each with its raw bytes, raw extension and metadata XML) all
+        or none: every file is written to a temporary file first, then all are renamed into
+        place, each document's raw files before the JSON that names their checksums. A full
+        disk leaves the corpus as it was."""
+        files: list[tuple[Path, bytes]] = []
+        for document, raw, raw_ext, metadata_xml in entries:
+            doc_id = validate_id(document.id)
+            provenance = dict(document.provenance)
+            if raw is not None:
+                ext = raw_ext or document.source_format
+                files.append((self.raw_path(doc_id, ext), raw))
+                provenance["raw_file"] = f"raw/{doc_id}.{ext}"
+                provenance["sha256"] = sha256_bytes(raw)
+            if metadata_xml is not None:
+                files.append((self.raw_path(doc_id, "metadata.xml"), metadata_xml))
+                provenance["metadata_file"] = f"raw/{doc_id}.metadata.xml"
+                provenance["metadata_sha256"] = sha256_bytes(metadata_xml)
+            document.provenance = provenance
+            payload = json.dumps(document.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
+            files.append((self.json_path(doc_id), payload.encode("utf-8") + b"\n"))
+        atomic_write_all(files)
+        for document, *_ in entries:
+            self._cache.pop(document.id, None)
 
     def remove(self, doc_id: str) -> None:
         path = self.json_path(doc_id)

@@ -27,8 +27,8 @@ from whoosh.analysis import IDAnalyzer, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 
 from searchdoc import analysis, checksums, segments, settings
-from searchdoc.corpus import Corpus, atomic_write, hold_lock
-from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError
+from searchdoc.corpus import WRITE_ERRNOS, Corpus, atomic_write, hold_lock, write_error
+from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError, WriteError
 from searchdoc.model import Document
 from searchdoc.query import build_query, index_synonyms, matched_terms, matching_part, parse, suggest
 from searchdoc.validate import check_acronyms, check_dataclass, check_state, load_json, require_mapping
@@ -107,6 +107,16 @@ BUILD_PROCS: int | None = None
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 #: An update of at most this many documents analyses through the word store (see _incremental).
 WORD_STORE_MAX_DOCUMENTS = 20
+
+
+def _json_sizes(corpus: Corpus, doc_ids) -> list[int]:
+    sizes = []
+    for doc_id in doc_ids:
+        try:
+            sizes.append(corpus.json_path(doc_id).stat().st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
 
 
 def _available_cpus() -> int:
@@ -436,6 +446,7 @@ class Index:
                        what="the index"):
             self.close()
             self._remove_leftovers()
+            self._check_writable()
             status, fingerprints = self.staleness()
             if status in ("fresh", "stale") and not rebuild:
                 # Checked again under the lock: what a reader took for damage may have been a
@@ -448,9 +459,10 @@ class Index:
                 reason = "asked" if rebuild else status
                 return self._rebuild(fingerprints, progress, reason)
             if status == "fresh":
-                if _add_missing_columns(self.directory):
-                    state = self.read_state()
-                    self.write_state(self.directory, state["docs"] if state else fingerprints)
+                state = self.read_state()
+                if _add_missing_columns(self.directory) or checksums.superseded(self.directory, state["files"]):
+                    # Files of another writer, or of an update killed after its commit: recorded now.
+                    self.write_state(self.directory, state["docs"])
                 return UpdateReport(unchanged=len(fingerprints))
             try:
                 return self._incremental(fingerprints, progress)
@@ -458,21 +470,86 @@ class Index:
                 return self._rebuild(fingerprints, progress, "damaged")
 
     def _remove_leftovers(self) -> None:
-        """Staging folders and temporary state files of killed runs; only called under the index lock."""
-        parent, name = self.directory.parent, self.directory.name
-        if parent.is_dir():
-            for entry in parent.iterdir():
-                if entry.name.startswith((f".{name}.building-", f".{name}.old-")) and entry.is_dir():
+        """Staging folders and temporary files of killed or failed runs (beside the index folder,
+        beside a symlink's target, inside a mount point); only called under the index lock."""
+        for folder in dict.fromkeys((self.directory, self._target())):
+            parent, name = folder.parent, folder.name
+            if parent.is_dir():
+                for entry in parent.iterdir():
+                    if entry.name.startswith((f".{name}.building-", f".{name}.old-")) and entry.is_dir():
+                        shutil.rmtree(entry, ignore_errors=True)
+        self._discard_unfinished(recorded_only=False)
+
+    def _discard_unfinished(self, recorded_only: bool = True) -> None:
+        """Remove what an interrupted or failed write left in the index folder: Whoosh's
+        temporary folder, staging folders of a mount point, temporary files, and (with
+        ``recorded_only``, after a failed update) every index file the state does not record."""
+        target = self._target()
+        if not target.is_dir():
+            return
+        state = self.read_state() if recorded_only else None
+        keep = set(state["files"]) if state else None
+        covered = set(checksums.covered(target)) if keep is not None else set()
+        for entry in target.iterdir():
+            name = entry.name
+            if entry.is_dir() and not entry.is_symlink():
+                if name.endswith(".tmp") or name.startswith((".building-", ".old-")):
                     shutil.rmtree(entry, ignore_errors=True)
-        if self.directory.is_dir():
-            for entry in self.directory.glob(f".{STATE_FILE}.*.tmp"):
+                continue
+            unfinished = name.startswith(".") and name.endswith(".tmp")
+            unrecorded = keep is not None and entry in covered and name not in keep
+            if unfinished or unrecorded:
                 with contextlib.suppress(OSError):
                     entry.unlink()
 
+    def _target(self) -> Path:
+        """The folder the index lives in: the index folder, or the folder a symlink points at
+        (a rebuild replaces the target and keeps the link)."""
+        return Path(os.path.realpath(self.directory)) if self.directory.is_symlink() else self.directory
+
+    def _check_writable(self) -> None:
+        """A clear error when the index folder cannot be written (read-only, no permission):
+        such a folder must not be taken for damage and replaced by a new one."""
+        import tempfile
+
+        target = self._target()
+        if not target.is_dir():
+            return
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".searchdoc-write-check.", suffix=".tmp", dir=target)
+        except OSError as exc:
+            raise WriteError(f"the index folder {target} cannot be written ({exc.strerror or exc}); "
+                             "make it writable or point --index at another folder") from None
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+    def _index_size(self) -> int:
+        """Bytes of the current index: about what a rebuild needs beside it."""
+        target = self._target()
+        try:
+            return sum(p.stat().st_size for p in checksums.covered(target))
+        except OSError:
+            return 0
+
     def _rebuild(self, fingerprints, progress, reason) -> UpdateReport:
+        target = self._target()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and os.path.ismount(target):
+            # A mount point cannot be renamed: build inside it, then swap the contents.
+            staging = target / f".building-{os.getpid()}"
+        else:
+            staging = target.with_name(f".{target.name}.building-{os.getpid()}")
+        needed = self._index_size() or sum(_json_sizes(self.corpus, fingerprints))
+        try:
+            return self._build_into(staging, target, fingerprints, progress, reason)
+        except OSError as exc:
+            if exc.errno in WRITE_ERRNOS:
+                raise write_error(exc, staging, needed) from None
+            raise
+
+    def _build_into(self, staging: Path, target: Path, fingerprints, progress, reason) -> UpdateReport:
         report = UpdateReport(rebuilt=True, reason=reason)
-        self.directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.directory.with_name(f".{self.directory.name}.building-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
@@ -494,7 +571,7 @@ class Index:
             report.added = doc_ids
             self._store_definitions(staging, fingerprints, self._expected_header()["analysis"])
             self.write_state(staging, fingerprints)
-            self._swap_in(staging)
+            self._swap_in(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return report
@@ -592,15 +669,47 @@ class Index:
             messages.close()
         return [results[k][0] for k in range(len(chunks))], sum(count for _, count in results.values())
 
-    def _swap_in(self, staging: Path) -> None:
-        """Replace the index folder by the freshly built one with two renames."""
-        retired = self.directory.with_name(f".{self.directory.name}.old-{os.getpid()}")
-        keep = [p for p in self.directory.iterdir() if p.name == "README.md"] if self.directory.exists() else []
+    def _swap_in(self, staging: Path, target: Path) -> None:
+        """Replace the index folder (``target``: a symlink's target, not the link) by the freshly
+        built one with two renames; a folder that cannot be renamed (a mount point) gets the new
+        contents instead."""
+        import errno
+
+        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+        keep = [p for p in target.iterdir() if p.name == "README.md"] if target.exists() else []
         for item in keep:
             shutil.copy2(item, staging / item.name)
-        if self.directory.exists():
-            os.replace(self.directory, retired)
-        os.replace(staging, self.directory)
+        if staging.parent == target:
+            self._swap_contents(staging, target)
+            return
+        if target.exists():
+            try:
+                os.replace(target, retired)
+            except OSError as exc:
+                if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES):
+                    raise
+                self._swap_contents(staging, target)
+                return
+        os.replace(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    @staticmethod
+    def _swap_contents(staging: Path, target: Path) -> None:
+        """Move the old index files out of ``target`` and the new ones in. The state goes first
+        and comes last, so a reader in between sees no index (and waits for the lock), never a
+        mix of the two."""
+        retired = target / f".old-{os.getpid()}"
+        retired.mkdir(exist_ok=True)
+        old = sorted(target.iterdir(), key=lambda p: p.name != STATE_FILE)
+        for entry in old:
+            if entry in (retired, staging) or entry.name.startswith((".building-", ".old-", "README.md")):
+                continue
+            os.replace(entry, retired / entry.name)
+        new = sorted(staging.iterdir(), key=lambda p: p.name == STATE_FILE)
+        for entry in new:
+            if entry.name == "README.md" and (target / "README.md").exists():
+                continue
+            shutil.move(str(entry), str(target / entry.name))
         shutil.rmtree(retired, ignore_errors=True)
 
     def _incremental(self, fingerprints, progress) -> UpdateReport:
@@ -637,16 +746,28 @@ class Index:
             writer.commit(mergetype=merge_small_segments)
             _add_missing_columns(self.directory)
         except (SearchdocError, KeyboardInterrupt, SystemExit):
-            writer.cancel()
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            self._discard_unfinished()
             raise
         except Exception as exc:
             with contextlib.suppress(Exception):
                 writer.cancel()
+            if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+                # A full disk or a read-only folder is no damage: nothing is rebuilt, and what
+                # this update half wrote is removed so the index stays as it was.
+                ix.close()
+                self._discard_unfinished()
+                raise write_error(exc, self.directory, report.paragraphs * 4096 or None) from None
             raise IndexDamagedError(f"index at {self.directory} is damaged: {exc.__class__.__name__}") from exc
         finally:
             ix.close()
-        self._store_definitions(self.directory, fingerprints, self._expected_header()["analysis"])
-        self.write_state(self.directory, fingerprints)
+        try:
+            self._store_definitions(self.directory, fingerprints, self._expected_header()["analysis"])
+            self.write_state(self.directory, fingerprints)
+        except WriteError:
+            self._discard_unfinished()
+            raise
         return report
 
     # ---- acronym definitions

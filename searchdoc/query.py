@@ -714,9 +714,10 @@ def refresh_definitions(directory: Path, indexed: dict[str, str], version: str,
     keys = {p: keys[p] for p in {p for pair in pairs for p in pair}}
     if changed:
         data = {"version": _DEFINITIONS_VERSION, "analysis": version, "docs": docs, "keys": keys}
-        with contextlib.suppress(OSError):
-            from searchdoc.corpus import atomic_write
+        from searchdoc.corpus import atomic_write
+        from searchdoc.errors import WriteError
 
+        with contextlib.suppress(OSError, WriteError):
             atomic_write(path, json.dumps(checksums.seal(data), ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return [(a, n, tuple(keys[a]), tuple(keys[n])) for a, n in pairs]
 
