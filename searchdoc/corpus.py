@@ -6,6 +6,8 @@ Layout::
       documents/<id>.json     normalized Document (the commit point: a document exists iff this exists)
       raw/<id>.<ext>          the source bytes as fetched or ingested (txt, xml, html, pdf)
       raw/<id>.metadata.xml   the official metadata record, when there is one
+      raw/<id>.meta.json      the document's metadata as stored (title, date, kind, provenance ...),
+                              so that a repair from the raw file loses nothing the user gave
       .lock                   write lock shared by ingest, crawl and index
 
 Every write goes to a temporary file in the same folder, is flushed and fsynced, then renamed
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 #: Official identifiers: a lower-case prefix, then hyphen-separated parts of letters and digits.
 _ID_PATTERN = re.compile(r"^[a-z]{1,8}(?:-[A-Za-z0-9]{1,24}){1,6}$")
 RAW_EXTENSIONS = ("txt", "xml", "html", "pdf")
+#: Extension of a raw file's side-car: the document's metadata without its text.
+SIDECAR = "meta.json"
 
 
 def validate_id(doc_id: str) -> str:
@@ -194,7 +198,7 @@ class Corpus:
         return self.documents_dir / f"{validate_id(doc_id)}.json"
 
     def raw_path(self, doc_id: str, ext: str) -> Path:
-        if ext not in (*RAW_EXTENSIONS, "metadata.xml"):
+        if ext not in (*RAW_EXTENSIONS, "metadata.xml", SIDECAR):
             raise CorpusError(f"unsupported raw file type {ext!r}")
         return self.raw_dir / f"{validate_id(doc_id)}.{ext}"
 
@@ -249,6 +253,16 @@ class Corpus:
         self._cache[doc_id] = (key, document)
         return document
 
+    def sidecar(self, doc_id: str) -> dict | None:
+        """The metadata kept beside a document's raw file (see ``save_all``), or None when there
+        is none or it is damaged."""
+        try:
+            data = load_json(self.raw_path(doc_id, SIDECAR).read_bytes())
+            Document.from_dict(data)
+        except (OSError, ValueError):
+            return None
+        return data if data.get("id") == doc_id else None
+
     def documents(self) -> Iterator[Document]:
         for doc_id in self.ids():
             yield self.load(doc_id)
@@ -283,7 +297,12 @@ class Corpus:
                 provenance["metadata_file"] = f"raw/{doc_id}.metadata.xml"
                 provenance["metadata_sha256"] = sha256_bytes(metadata_xml)
             document.provenance = provenance
-            payload = json.dumps(document.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
+            data = document.to_dict()
+            if raw is not None:
+                sidecar = {k: v for k, v in data.items() if k not in ("paragraphs", "footnotes")}
+                files.append((self.raw_path(doc_id, SIDECAR),
+                              json.dumps(sidecar, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"))
+            payload = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False)
             files.append((self.json_path(doc_id), payload.encode("utf-8") + b"\n"))
         atomic_write_all(files)
         for document, *_ in entries:
@@ -294,7 +313,7 @@ class Corpus:
         if not path.exists():
             raise UnknownDocumentError(f"{doc_id} is not in the corpus at {self.root}")
         path.unlink()
-        for ext in (*RAW_EXTENSIONS, "metadata.xml"):
+        for ext in (*RAW_EXTENSIONS, "metadata.xml", SIDECAR):
             with contextlib.suppress(FileNotFoundError):
                 self.raw_path(doc_id, ext).unlink()
         self._cache.pop(doc_id, None)

@@ -226,3 +226,62 @@ def test_the_validator_accepts_what_searchdoc_writes(letter_env):
     with pytest.raises(DamagedFile, match="paragraphs\\[0\\].n"):
         Document.from_dict({**data, "paragraphs": [{**data["paragraphs"][0], "n": "een"}]})
 
+
+
+# --------------------------------------------------------------------------- repairs keep metadata
+
+
+def test_a_repair_from_the_raw_file_keeps_what_ingest_was_told(letter_env, tmp_path):
+    corpus_dir, _ = letter_env
+    source = tmp_path / "notitie.txt"
+    source.write_text("Eerste alinea over drones.\n\nTweede alinea over cyberveiligheid.\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(source), "--id", "kst-33694-99", "--title",
+                                      "Brief over drones", "--date", "2019-09-20"])
+    assert result.exit_code == 0, result.output
+    path = corpus_dir / "documents" / "kst-33694-99.json"
+    stored = json.loads(path.read_bytes())
+    assert (corpus_dir / "raw" / "kst-33694-99.meta.json").is_file()
+    path.write_bytes(path.read_bytes()[:40])  # truncated
+    code, report = doctor_json()
+    assert code == 0, report
+    repaired = json.loads(path.read_bytes())
+    for key in ("title", "date", "kind", "dossier"):
+        assert repaired[key] == stored[key], key
+    assert repaired["provenance"]["source"] == str(source.resolve())
+    assert repaired["provenance"]["ingested"] == stored["provenance"]["ingested"]
+    assert repaired["provenance"]["repaired_by"] == "searchdoc doctor"
+    assert [p["text"] for p in repaired["paragraphs"]] == [p["text"] for p in stored["paragraphs"]]
+    # The side-car is the document's, not an orphan raw file.
+    assert (corpus_dir / "raw" / "kst-33694-99.meta.json").is_file()
+    code, report = doctor_json("--no-repair")
+    assert code == 0, report
+
+
+def _unreadable(monkeypatch, target):
+    from pathlib import Path
+
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self == target:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+@pytest.mark.parametrize("which", ["documents/{id}.json", "raw/{id}.txt"])
+def test_a_file_that_is_only_unreadable_is_reported_never_overwritten(letter_env, monkeypatch, which):
+    corpus_dir, _ = letter_env
+    target = corpus_dir / which.format(id=LETTER)
+    before = target.read_bytes()
+    _unreadable(monkeypatch, target)
+    for args in (["--no-repair"], []):
+        code, report = doctor_json(*args)
+        assert code == 1, report
+        found = {f["code"]: f for f in report["findings"]}
+        code_name = "unreadable-json" if which.startswith("documents") else "raw-unreadable"
+        assert set(found) == {code_name} and not found[code_name]["repaired"], report
+        assert "Permission denied" in found[code_name]["message"]
+    monkeypatch.undo()
+    assert target.read_bytes() == before
