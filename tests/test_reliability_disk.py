@@ -48,7 +48,7 @@ class _CountedFile:
             if fits and not isinstance(data, str):
                 self._handle.write(memoryview(data).cast("B")[:fits])
             self._disk.left = 0
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._name)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as write(2) reports it: no file name
         self._disk.left -= size
         return self._handle.write(data)
 
