@@ -421,6 +421,14 @@ def _check_index_leftovers(index, report: DoctorReport) -> bool:
                            f"{entry} is a staging folder left by an interrupted index rebuild")
                 found = True
     if index.directory.is_dir():
+        inside = re.compile(r"^\.(?:building|old)-(\d+)$")
+        for entry in sorted(index.directory.iterdir(), key=lambda p: p.name):
+            match = inside.match(entry.name)
+            if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
+                # A rebuild of an index folder that is a mount point stages inside it.
+                report.add("index-leftover", str(entry),
+                           f"{entry} is a staging folder left by an interrupted index rebuild")
+                found = True
         for entry in index.directory.iterdir():
             if entry.is_file() and _TEMP_FILE.match(entry.name) and entry.name.startswith(".searchdoc-state"):
                 report.add("index-leftover", str(entry),
