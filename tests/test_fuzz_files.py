@@ -39,6 +39,8 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+#: The document tests take milliseconds an example: a larger fixed budget.
+FUZZ_CHEAP = settings(FUZZ, max_examples=BUDGET or 200)
 QUERIES = ["drones", '"autonome wapensystemen"', "cyber*", "wapen* NOT drones", "NCSA"]
 
 
@@ -148,7 +150,7 @@ def letter_json(pristine) -> bytes:
     return (root / "corpus" / "documents" / f"{LETTER}.json").read_bytes()
 
 
-@FUZZ
+@FUZZ_CHEAP
 @given(data=st.data())
 def test_structurally_mutated_document_json_is_valid_or_damaged(pristine, letter_json, data):
     root, _ = pristine
@@ -165,7 +167,7 @@ def test_structurally_mutated_document_json_is_valid_or_damaged(pristine, letter
         _check_document_outcome(corpus, Index(Path(folder) / "index", corpus))
 
 
-@FUZZ
+@FUZZ_CHEAP
 @given(data=st.data())
 def test_byte_mutated_document_json_is_valid_or_damaged(pristine, letter_json, data):
     edits = data.draw(byte_mutations(len(letter_json)))
