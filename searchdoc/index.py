@@ -730,6 +730,7 @@ class Index:
             writer = ix.writer(limitmb=128)
         except Exception as exc:
             raise IndexDamagedError(f"index at {self.directory} cannot be opened: {exc}") from exc
+        committed = False
         try:
             for doc_id in removed:
                 writer.delete_by_term("doc_id", doc_id.lower())
@@ -744,30 +745,31 @@ class Index:
                 if progress:
                     progress(1)
             writer.commit(mergetype=merge_small_segments)
+            committed = True
             _add_missing_columns(self.directory)
         except (SearchdocError, KeyboardInterrupt, SystemExit):
             with contextlib.suppress(Exception):
                 writer.cancel()
-            self._discard_unfinished()
+            ix.close()
+            self._discard_unfinished(recorded_only=not committed)
             raise
         except Exception as exc:
             with contextlib.suppress(Exception):
                 writer.cancel()
             if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
-                # A full disk or a read-only folder is no damage: nothing is rebuilt, and what
-                # this update half wrote is removed so the index stays as it was.
+                # A full disk or a read-only folder is no damage: nothing is rebuilt. What this
+                # update half wrote is removed, so the index stays as it was; after the commit
+                # its new generation is complete, and the next update records it.
                 ix.close()
-                self._discard_unfinished()
+                self._discard_unfinished(recorded_only=not committed)
                 raise write_error(exc, self.directory, report.paragraphs * 4096 or None) from None
             raise IndexDamagedError(f"index at {self.directory} is damaged: {exc.__class__.__name__}") from exc
         finally:
             ix.close()
-        try:
-            self._store_definitions(self.directory, fingerprints, self._expected_header()["analysis"])
-            self.write_state(self.directory, fingerprints)
-        except WriteError:
-            self._discard_unfinished()
-            raise
+        # A state that cannot be written leaves the committed generation unrecorded: complete,
+        # and recorded by the next update.
+        self._store_definitions(self.directory, fingerprints, self._expected_header()["analysis"])
+        self.write_state(self.directory, fingerprints)
         return report
 
     # ---- acronym definitions

@@ -316,3 +316,31 @@ def test_checksums_cover_the_files_a_rebuild_writes(letter_env):
     assert set(state["files"]) == {p.name for p in checksums.covered(index_dir)}
     assert any(name.endswith(".seg") for name in state["files"])
     assert any(name.endswith(".cdoc") for name in state["files"])
+
+
+def test_a_full_disk_at_the_state_write_leaves_a_usable_index(letter_env, monkeypatch):
+    # The update's Whoosh commit went through, then the disk filled: the new generation is
+    # complete, so it is neither damage nor removed, and the next update records it.
+    from searchdoc import corpus as corpus_module
+
+    corpus_dir, index_dir = letter_env
+    add_document(corpus_dir)
+    real = corpus_module._write_temp
+
+    def full_at_state(path, data):
+        if path.name == STATE_FILE:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(corpus_module, "_write_temp", full_at_state)
+        result = invoke("search", "zwermdrones")
+    assert result.exit_code == 1
+    assert f"cannot write {index_dir / STATE_FILE}: No space left on device" in one_line_error(result)
+    index = Index(index_dir, Corpus(corpus_dir))
+    assert index.integrity_problems() == [] and index.readable()
+    index.close()
+    assert search_keys(corpus_dir, index_dir, "zwermdrones") == ["kst-97001-1#1", "kst-97001-1#2"]
+    index = Index(index_dir, Corpus(corpus_dir))
+    assert not checksums.superseded(index_dir, index.read_state()["files"])
+    index.close()
