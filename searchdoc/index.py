@@ -15,7 +15,10 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
+import struct
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +31,7 @@ from whoosh.analysis import Token as WhooshToken
 
 from searchdoc import analysis, checksums, segments, settings
 from searchdoc.corpus import WRITE_ERRNOS, Corpus, atomic_write, hold_lock, write_error
-from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError, WriteError
+from searchdoc.errors import IndexDamagedError, SearchdocError, WriteError
 from searchdoc.model import Document
 from searchdoc.query import build_query, index_synonyms, matched_terms, matching_part, parse, suggest
 from searchdoc.validate import check_acronyms, check_dataclass, check_state, load_json, require_mapping
@@ -891,12 +894,15 @@ class Index:
 
         parse(query_text)  # a malformed query is a QueryError even when the index cannot be opened
         searcher = self.searcher()
-        query = build_query(query_text, self.synonyms(), searcher.reader())
-        filters = self._filters(doc_ids, themes)
-        fast = self._run_columnar(query, filters, limit)
-        if fast is not None:
-            return fast
-        return self._run_whoosh(query, query_text, filters, limit)
+        try:
+            query = build_query(query_text, self.synonyms(), searcher.reader())
+            filters = self._filters(doc_ids, themes)
+            fast = self._run_columnar(query, filters, limit)
+            if fast is not None:
+                return fast
+            return self._run_whoosh(query, query_text, filters, limit)
+        except _DECODE_ERRORS as exc:
+            raise self._query_failure(query_text, exc) from None
 
     @staticmethod
     def _filters(doc_ids: Iterable[str], themes: Iterable[str]) -> list:
@@ -953,7 +959,7 @@ class Index:
         try:
             results = searcher.search(query, limit=limit, filter=filter_query, terms=False)
         except Exception as exc:
-            raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
+            raise self._query_failure(query_text, exc) from None
         hits = [RawHit(dict(hit.fields()), hit.score) for hit in results]
         matched = matched_terms(query, searcher.reader())
         # One unscored pass over the query without its score-only boosters gives every match:
@@ -984,10 +990,20 @@ class Index:
             searcher.search_with_collector(whole, collector)
         except Exception as exc:
             collector.close()
-            raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
+            raise self._query_failure(query_text, exc) from None
         total, ranked = collector.ranked(limit)
         rows = ((searcher.stored_fields(docnum), score) for docnum, score in ranked)
         return RankedStream(total, rows, matched_terms(parsed, searcher.reader()))
+
+    def _query_failure(self, query_text: str, exc: Exception) -> SearchdocError:
+        """A parsed query that failed inside Whoosh: its segment data could not be read (what
+        the checksums did not see, such as a generation not yet recorded). searchdoc's own
+        errors (a query budget, say) pass unchanged."""
+        if isinstance(exc, SearchdocError):
+            return exc
+        return IndexDamagedError(f"the index at {self.directory} cannot be read for {query_text!r} "
+                                 f"({exc.__class__.__name__}: {' '.join(str(exc).split())[:120]}); "
+                                 "run 'searchdoc index --rebuild'")
 
     def _theme_counts(self, docs) -> dict[str, int]:
         """How many of the matched paragraphs ``docs`` carry each theme."""
@@ -1043,6 +1059,10 @@ class Index:
         for term in reader.lexicon(fieldname):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
             yield word, reader.doc_frequency(fieldname, word)
+
+
+#: What reading a damaged Whoosh segment raises (zlib's "Error -3 while decompressing", a broken pickle).
+_DECODE_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError)
 
 
 @dataclass

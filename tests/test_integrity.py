@@ -285,3 +285,30 @@ def test_a_file_that_is_only_unreadable_is_reported_never_overwritten(letter_env
         assert "Permission denied" in found[code_name]["message"]
     monkeypatch.undo()
     assert target.read_bytes() == before
+
+
+def test_segment_damage_the_checksums_cannot_see_is_a_damaged_error(letter_env):
+    # Damage written together with matching checksums (as a not yet recorded generation could
+    # hold): a command that reads it says "cannot be read" in one line, exit 1, instead of an
+    # internal error or a query error; a rebuild restores it.
+    corpus_dir, index_dir = letter_env
+    expected = answers(corpus_dir, index_dir)
+    segment = next(index_dir.glob("*.seg"))
+    data = bytearray(segment.read_bytes())
+    for offset in range(len(data) // 3, len(data) * 2 // 3, 97):
+        data[offset] ^= 0xFF
+    segment.write_bytes(bytes(data))
+    index = Index(index_dir, Corpus(corpus_dir))
+    index.write_state(index_dir, index.read_state()["docs"])
+    index.close()
+    for args in (["search", "drones"], ["search", "wapen*", "--format", "json"], ["export", "drones", "--format",
+                                                                                     "csv"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        # The right answer (after a rebuild, when opening the index already failed), or one line.
+        if result.exit_code:
+            assert result.exit_code == 1, (args, result.output)
+            errors = [line for line in result.stderr.splitlines() if line.startswith("searchdoc:")]
+            assert len(errors) == 1 and "the index at " in errors[0] and "cannot be read" in errors[0], errors
+    assert CliRunner().invoke(cli, ["index", "--rebuild"]).exit_code == 0
+    assert answers(corpus_dir, index_dir) == expected
