@@ -320,9 +320,11 @@ def _write_word_store(path: Path) -> None:
     lexicon = _word_list()
     english = wordstore.english_rows(wordfreq.get_frequency_list("en", wordlist="best"),
                                      lambda word: wordfreq.zipf_frequency(word, "en"))
+    from searchdoc.errors import WriteError
+
     try:
         wordstore.write_store(path, lexicon, english)
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error, WriteError):
         pass
 
 
@@ -1044,13 +1046,16 @@ def _phrase_analyses_path() -> Path | None:
 
 
 def _read_phrase_analyses(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    import json
+    from searchdoc.validate import load_json
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {phrase: (tuple(terms), tuple(key)) for phrase, (terms, key) in data.items()}
-    except (OSError, ValueError, TypeError):
-        return {}
+        data = load_json(path.read_bytes())
+        found = {phrase: (tuple(terms), tuple(key)) for phrase, (terms, key) in data.items()}
+        if all(isinstance(s, str) for terms, key in found.values() for s in (*terms, *key)):
+            return found
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return {}
 
 
 def _write_phrase_analyses(path: Path, analysed: dict) -> None:

@@ -38,6 +38,9 @@ _ARRAYS = {
     "cdoc": "<u4", "cwt": "<f4", "ccnt": "<u4", "cpos": "<u4", "clen": "u1",
 }
 
+#: The suffixes of a segment's column files, the header included.
+COLUMN_KINDS = frozenset({*_ARRAYS, "cols"})
+
 
 class ColumnsError(Exception):
     """The columns of a segment are missing, incomplete or inconsistent."""

@@ -6,6 +6,8 @@ Layout::
       documents/<id>.json     normalized Document (the commit point: a document exists iff this exists)
       raw/<id>.<ext>          the source bytes as fetched or ingested (txt, xml, html, pdf)
       raw/<id>.metadata.xml   the official metadata record, when there is one
+      raw/<id>.meta.json      the document's metadata as stored (title, date, kind, provenance ...),
+                              so that a repair from the raw file loses nothing the user gave
       .lock                   write lock shared by ingest, crawl and index
 
 Every write goes to a temporary file in the same folder, is flushed and fsynced, then renamed
@@ -16,6 +18,7 @@ files are written before the JSON that names their checksum.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -31,14 +34,18 @@ from searchdoc.errors import (
     InvalidIdentifierError,
     LockedError,
     UnknownDocumentError,
+    WriteError,
 )
 from searchdoc.model import Document
+from searchdoc.validate import load_json
 
 log = logging.getLogger(__name__)
 
 #: Official identifiers: a lower-case prefix, then hyphen-separated parts of letters and digits.
 _ID_PATTERN = re.compile(r"^[a-z]{1,8}(?:-[A-Za-z0-9]{1,24}){1,6}$")
 RAW_EXTENSIONS = ("txt", "xml", "html", "pdf")
+#: Extension of a raw file's side-car: the document's metadata without its text.
+SIDECAR = "meta.json"
 
 
 def validate_id(doc_id: str) -> str:
@@ -67,26 +74,103 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
+#: errno values that mean "this cannot be written here" rather than damage.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG})
+
+
+def write_error(exc: OSError, path: Path, needed: int | None = None) -> WriteError:
+    """The one-line error for a failed write of ``path``: what failed and, when the disk is
+    full, how much space the write needed."""
+    reason = exc.strerror or exc.__class__.__name__
+    where = exc.filename if getattr(exc, "filename", None) else path
+    message = f"cannot write {where}: {reason}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) and needed:
+        message += f" (about {_megabytes(needed)} needed)"
+    return WriteError(message + "; nothing was changed, try again when that is fixed")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, size // 1000)} kB"
+
+
+def file_mode() -> int:
+    """The mode a new file gets from ``open()`` under the current umask (0644 under 022)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _write_temp(path: Path, data: bytes) -> str:
+    """``data`` in a fsynced temporary file beside ``path`` (removed again on failure)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes 0600; the file gets the mode any new file would get.
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def _sync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix.
+    A write that fails (disk full, no permission) leaves nothing behind and raises WriteError."""
+    try:
+        tmp = _write_temp(path, data)
+    except OSError as exc:
+        raise write_error(exc, path, len(data)) from None
+    try:
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise write_error(exc, path) from None
+        raise
+    _sync_folder(path.parent)
+
+
+def atomic_write_all(files: list[tuple[Path, bytes]]) -> None:
+    """Write several files all or none: each goes to a temporary file first, and only when
+    every one is on disk are they renamed into place, in the order given. A failed write
+    (a full disk) removes the temporary files and raises WriteError naming the space needed."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for k, (path, data) in enumerate(files):
+            try:
+                staged.append((_write_temp(path, data), path))
+            except OSError as exc:
+                raise write_error(exc, path, sum(len(d) for _, d in files[k:])) from None
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for k, (tmp, path) in enumerate(staged):
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            for rest, _ in staged[k:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(rest)
+            raise write_error(exc, path) from None
+    for folder in dict.fromkeys(path.parent for path, _ in files):
+        _sync_folder(folder)
 
 
 class Corpus:
@@ -114,7 +198,7 @@ class Corpus:
         return self.documents_dir / f"{validate_id(doc_id)}.json"
 
     def raw_path(self, doc_id: str, ext: str) -> Path:
-        if ext not in (*RAW_EXTENSIONS, "metadata.xml"):
+        if ext not in (*RAW_EXTENSIONS, "metadata.xml", SIDECAR):
             raise CorpusError(f"unsupported raw file type {ext!r}")
         return self.raw_dir / f"{validate_id(doc_id)}.{ext}"
 
@@ -159,14 +243,25 @@ class Corpus:
         if cached and cached[0] == key:
             return cached[1]
         try:
-            data = json.loads(path.read_bytes())
-            document = Document.from_dict(data)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise CorpusError(
-                f"{path} is damaged ({exc.__class__.__name__}); run 'searchdoc doctor' to repair it"
-            ) from None
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CorpusError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+        try:
+            document = Document.from_dict(load_json(data))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CorpusError(f"{path} is damaged ({exc}); run 'searchdoc doctor' to repair it") from None
         self._cache[doc_id] = (key, document)
         return document
+
+    def sidecar(self, doc_id: str) -> dict | None:
+        """The metadata kept beside a document's raw file (see ``save_all``), or None when there
+        is none or it is damaged."""
+        try:
+            data = load_json(self.raw_path(doc_id, SIDECAR).read_bytes())
+            Document.from_dict(data)
+        except (OSError, ValueError):
+            return None
+        return data if data.get("id") == doc_id else None
 
     def documents(self) -> Iterator[Document]:
         for doc_id in self.ids():
@@ -180,30 +275,45 @@ class Corpus:
         metadata_xml: bytes | None = None,
     ) -> Path:
         """Store a document: raw files first, then the JSON that makes it visible."""
-        doc_id = validate_id(document.id)
-        provenance = dict(document.provenance)
-        if raw is not None:
-            ext = raw_ext or document.source_format
-            atomic_write(self.raw_path(doc_id, ext), raw)
-            provenance["raw_file"] = f"raw/{doc_id}.{ext}"
-            provenance["sha256"] = sha256_bytes(raw)
-        if metadata_xml is not None:
-            atomic_write(self.raw_path(doc_id, "metadata.xml"), metadata_xml)
-            provenance["metadata_file"] = f"raw/{doc_id}.metadata.xml"
-            provenance["metadata_sha256"] = sha256_bytes(metadata_xml)
-        document.provenance = provenance
-        payload = json.dumps(document.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
-        path = self.json_path(doc_id)
-        atomic_write(path, payload.encode("utf-8") + b"\n")
-        self._cache.pop(doc_id, None)
-        return path
+        self.save_all([(document, raw, raw_ext, metadata_xml)])
+        return self.json_path(document.id)
+
+    def save_all(self, entries: list[tuple[Document, bytes | None, str | None, bytes | None]]) -> None:
+        """Store several documents (each with its raw bytes, raw extension and metadata XML) all
+        or none: every file is written to a temporary file first, then all are renamed into
+        place, each document's raw files before the JSON that names their checksums. A full
+        disk leaves the corpus as it was."""
+        files: list[tuple[Path, bytes]] = []
+        for document, raw, raw_ext, metadata_xml in entries:
+            doc_id = validate_id(document.id)
+            provenance = dict(document.provenance)
+            if raw is not None:
+                ext = raw_ext or document.source_format
+                files.append((self.raw_path(doc_id, ext), raw))
+                provenance["raw_file"] = f"raw/{doc_id}.{ext}"
+                provenance["sha256"] = sha256_bytes(raw)
+            if metadata_xml is not None:
+                files.append((self.raw_path(doc_id, "metadata.xml"), metadata_xml))
+                provenance["metadata_file"] = f"raw/{doc_id}.metadata.xml"
+                provenance["metadata_sha256"] = sha256_bytes(metadata_xml)
+            document.provenance = provenance
+            data = document.to_dict()
+            if raw is not None:
+                sidecar = {k: v for k, v in data.items() if k not in ("paragraphs", "footnotes")}
+                files.append((self.raw_path(doc_id, SIDECAR),
+                              json.dumps(sidecar, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"))
+            payload = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False)
+            files.append((self.json_path(doc_id), payload.encode("utf-8") + b"\n"))
+        atomic_write_all(files)
+        for document, *_ in entries:
+            self._cache.pop(document.id, None)
 
     def remove(self, doc_id: str) -> None:
         path = self.json_path(doc_id)
         if not path.exists():
             raise UnknownDocumentError(f"{doc_id} is not in the corpus at {self.root}")
         path.unlink()
-        for ext in (*RAW_EXTENSIONS, "metadata.xml"):
+        for ext in (*RAW_EXTENSIONS, "metadata.xml", SIDECAR):
             with contextlib.suppress(FileNotFoundError):
                 self.raw_path(doc_id, ext).unlink()
         self._cache.pop(doc_id, None)

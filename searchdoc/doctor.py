@@ -32,13 +32,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from searchdoc import settings as defaults
-from searchdoc.corpus import RAW_EXTENSIONS, Corpus, atomic_write, hold_lock, is_valid_id, sha256_bytes
+from searchdoc.corpus import RAW_EXTENSIONS, SIDECAR, Corpus, hold_lock, is_valid_id, sha256_bytes
 from searchdoc.errors import SearchdocError
 from searchdoc.model import Document
+from searchdoc.validate import load_json
 
 log = logging.getLogger(__name__)
 
 _FORMAT_BY_EXT = {"txt": "text", "xml": "xml", "html": "html", "pdf": "pdf"}
+#: Document metadata a repair keeps from the side-car and from the damaged document.
+_KEPT_METADATA = ("title", "date", "kind", "dossier", "number", "chamber", "vergaderjaar", "doc_type", "url",
+                  "signature", "metadata")
 # atomic_write names its temporary files ".<target name>.<random>.tmp".
 _TEMP_FILE = re.compile(r"^\..+\.tmp$")
 _SHA256 = re.compile(r'"sha256"\s*:\s*"([0-9a-f]{64})"')
@@ -109,7 +113,10 @@ def doctor(config: defaults.Settings, repair: bool = True,
     corpus = Corpus(config.corpus_dir).require()
     report = DoctorReport(str(corpus.root), str(config.index_dir), repair)
     # The lock itself, not Corpus.write_lock: that one sweeps temporary files, which --no-repair must only report.
-    with hold_lock(corpus.root / ".lock", defaults.LOCK_TIMEOUT, on_wait, what="the corpus"):
+    # A check that repairs nothing takes no lock, so it also runs on a corpus it cannot write.
+    lock = (hold_lock(corpus.root / ".lock", defaults.LOCK_TIMEOUT, on_wait, what="the corpus") if repair
+            else contextlib.nullcontext())
+    with lock:
         _check_temp_files(corpus, report, repair)
         documents = _check_documents(corpus, report, repair)
         report.documents = len(documents)
@@ -144,10 +151,18 @@ def _check_documents(corpus: Corpus, report: DoctorReport, repair: bool) -> dict
     for doc_id in corpus.ids():
         path = corpus.json_path(doc_id)
         try:
-            document = Document.from_dict(json.loads(path.read_bytes()))
+            data = path.read_bytes()
+        except OSError as exc:
+            # Unreadable is not damaged: the file may be perfectly good, so it is never overwritten.
+            report.add("unreadable-json", doc_id, f"documents/{doc_id}.json cannot be read "
+                       f"({exc.strerror or exc.__class__.__name__}); check its permissions")
+            unverifiable.add(doc_id)
+            continue
+        try:
+            document = Document.from_dict(load_json(data))
             if document.id != doc_id:
                 raise ValueError(f"it holds document {document.id!r}")
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             finding = report.add("damaged-json", doc_id,
                                  f"documents/{doc_id}.json cannot be loaded ({_one_line(exc)})")
             raw = _raw_for_damaged(corpus, doc_id, path)
@@ -189,7 +204,10 @@ def _check_presentable(document: Document, report: DoctorReport) -> None:
 
 def _raw_names(document: Document) -> set[str]:
     provenance = document.provenance
-    return {Path(provenance[k]).name for k in ("raw_file", "metadata_file") if provenance.get(k)}
+    names = {Path(provenance[k]).name for k in ("raw_file", "metadata_file") if provenance.get(k)}
+    if provenance.get("raw_file"):
+        names.add(f"{document.id}.{SIDECAR}")
+    return names
 
 
 def _check_raw(corpus: Corpus, document: Document, report: DoctorReport, repair: bool) -> Document:
@@ -208,14 +226,21 @@ def _check_raw(corpus: Corpus, document: Document, report: DoctorReport, repair:
         except FileNotFoundError:
             problems.append(("raw-missing", f"{name} is missing"))
             continue
+        except OSError as exc:
+            problems.append(("raw-unreadable", f"{name} cannot be read ({exc.strerror or exc.__class__.__name__})"))
+            continue
         if actual != expected:
             problems.append(("raw-mismatch", f"{name} does not match the sha256 in its provenance"))
     if not problems:
         return document
     codes = {code for code, _ in problems}
-    finding = report.add("raw-missing" if "raw-missing" in codes else "raw-mismatch", document.id,
-                         f"{document.id}: " + "; ".join(message for _, message in problems))
-    if "raw-missing" in codes:
+    code = next(c for c in ("raw-unreadable", "raw-missing", "raw-mismatch") if c in codes)
+    finding = report.add(code, document.id, f"{document.id}: " + "; ".join(message for _, message in problems))
+    if code == "raw-unreadable":
+        # Unreadable is not damaged: nothing is re-derived or overwritten.
+        finding.message += ": check its permissions"
+        return document
+    if code == "raw-missing":
         finding.message += ": ingest or crawl it again"
         return document
     # The raw file is written before the JSON, so a newer raw file is an interrupted save: roll forward.
@@ -253,7 +278,7 @@ def _check_orphan_raw(corpus: Corpus, documents: dict[str, Document], referenced
 
 
 def _id_of_raw(name: str) -> str | None:
-    for ext in ("metadata.xml", *RAW_EXTENSIONS):
+    for ext in ("metadata.xml", SIDECAR, *RAW_EXTENSIONS):
         if name.endswith("." + ext) and is_valid_id(name[: -len(ext) - 1]):
             return name[: -len(ext) - 1]
     return None
@@ -277,6 +302,10 @@ def _raw_for_damaged(corpus: Corpus, doc_id: str, json_path: Path) -> tuple[Path
         text = json_path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         text = ""
+    sidecar = corpus.sidecar(doc_id)
+    if sidecar is not None and sidecar.get("provenance", {}).get("sha256"):
+        # The side-car is written with the raw file: it names the raw file's checksum too.
+        text += f'"sha256": "{sidecar["provenance"]["sha256"]}"'
     named = set(_SHA256.findall(text))
     candidates = []
     for ext in RAW_EXTENSIONS:
@@ -310,11 +339,14 @@ def _rederive(corpus: Corpus, doc_id: str, raw: tuple[Path, str], previous: Docu
             metadata.update({k: v for k, v in parsed.items() if k != "id" and v not in (None, "", [], {})})
         except SearchdocError:
             metadata_xml = None
-    if previous is not None:
-        for key in ("title", "date", "kind", "dossier", "number", "chamber", "vergaderjaar", "doc_type", "url"):
-            value = getattr(previous, key)
-            if value not in (None, "", []):
-                metadata[key] = value
+    # What the document said at its last save (the user's --title, --date, ...): the document
+    # itself when it could still be read, then the side-car written with the raw file (so it
+    # belongs to the raw file being parsed, also when that is newer than the document).
+    sidecar = corpus.sidecar(doc_id)
+    kept: dict = {}
+    for source in (previous.to_dict() if previous is not None else {}, sidecar or {}):
+        kept.update({key: source[key] for key in _KEPT_METADATA if source.get(key) not in (None, "", [], {})})
+    metadata.update(kept)
     try:
         document = pipeline.parse_source(data, _FORMAT_BY_EXT[ext], doc_id, metadata)
     except Exception as exc:  # noqa: BLE001 - any parser failure means: cannot repair from this file
@@ -324,9 +356,17 @@ def _rederive(corpus: Corpus, doc_id: str, raw: tuple[Path, str], previous: Docu
         finding.message += f"; raw/{path.name} has no paragraphs"
         return None
     document.id = doc_id
+    for key, value in kept.items():
+        setattr(document, key, value)
     pipeline.enrich(document)
+    if sidecar is not None and sidecar.get("provenance"):
+        provenance = sidecar["provenance"]
+    elif previous is not None:
+        provenance = previous.provenance
+    else:
+        provenance = {"source": f"raw/{path.name}"}
     document.provenance = {
-        **(previous.provenance if previous is not None else {"source": f"raw/{path.name}"}),
+        **provenance,
         "repaired": pipeline.now_iso(),
         "repaired_by": "searchdoc doctor",
     }
@@ -347,14 +387,17 @@ def _check_index(config, corpus: Corpus, documents: dict[str, Document], report:
         leftovers = _check_index_leftovers(index, report)
         status, _ = index.staleness()
         report.index_status = status
-        wrong = _verify_index(index, documents, report, record=True)
+        damage = index.integrity_problems()
+        for problem in damage:
+            report.add("index-damaged", str(index.directory), f"the index is damaged: {problem}")
+        wrong = None if damage else _verify_index(index, documents, report, record=True)
         if not repair:
             if status in ("stale", "incompatible"):
                 report.notes.append(f"the index is {status}; it updates itself on the next search")
             elif status == "missing":
                 report.notes.append("there is no index (yet, or its build was interrupted); the next search builds it")
             return
-        rebuild = status in ("missing", "incompatible") or wrong is None
+        rebuild = status in ("missing", "incompatible", "damaged") or wrong is None
         if wrong and not rebuild:
             _mark_for_reindex(index, wrong)
         if rebuild or wrong or status == "stale" or leftovers:
@@ -398,6 +441,14 @@ def _check_index_leftovers(index, report: DoctorReport) -> bool:
                            f"{entry} is a staging folder left by an interrupted index rebuild")
                 found = True
     if index.directory.is_dir():
+        inside = re.compile(r"^\.(?:building|old)-(\d+)$")
+        for entry in sorted(index.directory.iterdir(), key=lambda p: p.name):
+            match = inside.match(entry.name)
+            if match and entry.is_dir() and not _pid_alive(int(match.group(1))):
+                # A rebuild of an index folder that is a mount point stages inside it.
+                report.add("index-leftover", str(entry),
+                           f"{entry} is a staging folder left by an interrupted index rebuild")
+                found = True
         for entry in index.directory.iterdir():
             if entry.is_file() and _TEMP_FILE.match(entry.name) and entry.name.startswith(".searchdoc-state"):
                 report.add("index-leftover", str(entry),
@@ -472,11 +523,10 @@ def _mark_for_reindex(index, doc_ids: set[str]) -> None:
         state = index.read_state()
         if state is None:
             return
-        docs = dict(state.get("docs", {}))
+        docs = dict(state["docs"])
         for doc_id in doc_ids:
             docs[doc_id] = _REINDEX
-        state["docs"] = docs
-        atomic_write(index.state_path, json.dumps(state, indent=1).encode())
+        index.write_state(index.directory, docs, state["files"])
 
 
 # --------------------------------------------------------------------------- helpers

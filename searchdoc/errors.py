@@ -42,6 +42,11 @@ class CorpusError(SearchdocError):
     """The corpus folder is missing, unwritable or holds a damaged document."""
 
 
+class WriteError(SearchdocError):
+    """A file or folder cannot be written (disk full, read-only file system, permissions). The
+    message names the path and, where known, the space needed; nothing half-written is left."""
+
+
 class IndexDamagedError(SearchdocError):
     """The index is damaged or cannot be opened; ``searchdoc index --rebuild`` repairs it."""
 

@@ -15,8 +15,10 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
-from array import array
+import struct
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +29,12 @@ from whoosh import query as wq
 from whoosh.analysis import IDAnalyzer, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 
-from searchdoc import analysis, settings
-from searchdoc.corpus import Corpus, atomic_write, hold_lock
-from searchdoc.errors import IndexDamagedError, QueryError, SearchdocError
+from searchdoc import analysis, checksums, segments, settings
+from searchdoc.corpus import WRITE_ERRNOS, Corpus, atomic_write, hold_lock, write_error
+from searchdoc.errors import IndexDamagedError, SearchdocError, WriteError
 from searchdoc.model import Document
 from searchdoc.query import build_query, index_synonyms, matched_terms, matching_part, parse, suggest
+from searchdoc.validate import check_acronyms, check_dataclass, check_state, load_json, require_mapping
 
 log = logging.getLogger(__name__)
 
@@ -106,779 +109,18 @@ def build_schema():
 BUILD_PROCS: int | None = None
 #: Below this much corpus JSON a rebuild stays in-process: starting workers would cost more.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
-#: Memory (MB) a segment builder lets its buffer grow to, counted as the arrays it takes to sort
-#: it, before it spills a sorted run to disk.
-BUILD_BUFFER_MB = 64
-#: Bytes one buffered token takes while its field is sorted (word, term, document, position
-#: arrays and the sort order, some of them 64-bit).
-_BYTES_PER_TOKEN = 48
-#: Field values (titles, sections, ids) whose word ids or terms a builder remembers.
-_MEMO_VALUES = 2_000
-#: Distinct words analysed before the analysis caches start afresh; also the most words a
-#: builder's buffer holds before it spills.
-WORD_CACHE_LIMIT = 60_000
 #: An update of at most this many documents analyses through the word store (see _incremental).
 WORD_STORE_MAX_DOCUMENTS = 20
-#: Postings per pickled chunk of a spilled run: a merge holds one chunk of every run in memory.
-_RUN_CHUNK = 1 << 16
 
 
-def _word_entry(chain: str, word: str) -> tuple[tuple[tuple[bytes, int], ...], int]:
-    """(term bytes, position offset) of each token of one word, and the positions it takes.
-
-    Both chains analyse word by word, so a text's tokens are its words' tokens shifted by the
-    positions the words before it take; the equivalence test holds the two to that.
-    """
-    tokens = analysis.part_tokens(word) if chain == "parts" else analysis.analyze(word)
-    return tuple((t.term.encode("utf-8"), t.pos) for t in tokens), max((t.pos for t in tokens), default=-1) + 1
-
-
-def term_positions(chain: str, text: str) -> dict[bytes, list[int]]:
-    """Each term of ``text`` (UTF-8) with its positions in token order: what Whoosh's Positions
-    format collects from :class:`ChainTokenizer`, composed word by word as the builder does.
-    """
-    positions: dict[bytes, list[int]] = {}
-    pos = 0
-    for word in analysis.words(text):
-        terms, width = _word_entry(chain, word)
-        for term, offset in terms:
-            positions.setdefault(term, []).append(pos + offset)
-        pos += width
-    return positions
-
-
-# How often a builder started the analysis caches afresh; a build then also empties its theme
-# tagger's word cache.
-_FORGOTTEN = [0]
-
-
-def _forget_words() -> None:
-    """Start the analysis caches afresh so a huge vocabulary cannot exhaust memory."""
-    analysis.clear_caches()
-    _FORGOTTEN[0] += 1
-
-
-class _ChainWords:
-    """One chain's tokens for each word of a builder's vocabulary, as flat arrays: word ``w``
-    has ``ntok[w]`` tokens from ``start[w]`` in ``term``/``offset`` and takes ``width[w]``
-    positions. Terms are numbered in order of appearance (``terms``, ``term_ids``)."""
-
-    __slots__ = ("term_ids", "terms", "ntok", "width", "start", "term", "offset")
-
-    def __init__(self):
-        self.term_ids: dict[bytes, int] = {}
-        self.terms: list[bytes] = []
-        self.ntok = array("I")
-        self.width = array("I")
-        self.start = array("I")
-        self.term = array("I")
-        self.offset = array("I")
-
-    def add(self, entry: tuple[tuple[tuple[bytes, int], ...], int]) -> None:
-        tokens, width = entry
-        term_ids = self.term_ids
-        self.start.append(len(self.term))
-        self.ntok.append(len(tokens))
-        self.width.append(width)
-        for term, offset in tokens:
-            tid = term_ids.get(term)
-            if tid is None:
-                tid = term_ids[term] = len(self.terms)
-                self.terms.append(term)
-            self.term.append(tid)
-            self.offset.append(offset)
-
-
-class _FieldRun:
-    """One field's postings of one buffer, sorted by term then document: ``terms`` in byte
-    order, ``ng[i]`` postings (documents) and ``npos[i]`` positions of the i-th term; per
-    posting its document and, for positional fields, its position count, else its weight and
-    value id; positional fields' raw positions back to back."""
-
-    __slots__ = ("terms", "ng", "npos", "docs", "counts", "positions", "weights", "vids")
-
-    def __init__(self, terms, ng, npos, docs, counts, positions, weights, vids):
-        self.terms, self.ng, self.npos = terms, ng, npos
-        self.docs, self.counts, self.positions, self.weights, self.vids = docs, counts, positions, weights, vids
-
-    def chunks(self, size: int) -> Iterator[_FieldRun]:
-        """Consecutive pieces of about ``size`` postings (whole terms), for spilling."""
-        import numpy as np
-
-        ends = np.cumsum(self.ng)
-        gstart = pstart = first = 0
-        total = len(self.terms)
-        while first < total:
-            last = max(first + 1, int(np.searchsorted(ends, gstart + size, side="right")))
-            last = min(last, total)
-            gend = int(ends[last - 1])
-            pend = pstart + (int(self.npos[first:last].sum()) if self.npos is not None else 0)
-            yield _FieldRun(
-                self.terms[first:last], self.ng[first:last],
-                None if self.npos is None else self.npos[first:last],
-                self.docs[gstart:gend],
-                None if self.counts is None else self.counts[gstart:gend],
-                None if self.positions is None else self.positions[pstart:pend],
-                None if self.weights is None else self.weights[gstart:gend],
-                None if self.vids is None else self.vids[gstart:gend],
-            )
-            first, gstart, pstart = last, gend, pend
-
-    def items(self) -> Iterator[tuple[bytes, _FieldRun, int, int, int, int]]:
-        """(term, self, first posting, end, first position, end) per term."""
-        g = p = 0
-        ng = self.ng.tolist()
-        npos = self.npos.tolist() if self.npos is not None else None
-        for i, term in enumerate(self.terms):
-            g2 = g + ng[i]
-            if npos is not None:
-                p2 = p + npos[i]
-                yield term, self, g, g2, p, p2
-                p = p2
-            else:
-                yield term, self, g, g2, 0, 0
-            g = g2
-
-
-class _Postings:
-    """One term's postings in a segment, in docnum order: documents, weights, encoded values
-    (Whoosh's bytes) and, for positional fields, each posting's raw positions (``counts[i]``
-    of them, back to back in ``positions``)."""
-
-    __slots__ = ("docs", "weights", "values", "positions", "counts")
-
-    def __init__(self, docs: list[int], weights: list[float], values: list[bytes], positions=None, counts=None):
-        self.docs = docs
-        self.weights = weights
-        self.values = values
-        self.positions = positions
-        self.counts = counts
-
-
-def _pack_positions(counts: list[int], positions: list[int]) -> list[bytes]:
-    """Whoosh's Positions encoding of each posting (its position count, then the pickled list of
-    position deltas); one-position values come from a table."""
-    import pickle
-
-    from whoosh.system import pack_uint
-
-    single = _SINGLE
-    if len(counts) == len(positions):
-        top = max(positions)
-        if top >= len(single):
-            single.extend(pack_uint(1) + pickle.dumps([p], 2) for p in range(len(single), top + 1))
-        return list(map(single.__getitem__, positions))
-    out = []
-    p = 0
-    for n in counts:
-        if n == 1:
-            first = positions[p]
-            if first >= len(single):
-                single.extend(pack_uint(1) + pickle.dumps([x], 2) for x in range(len(single), first + 1))
-            value = single[first]
-        else:
-            run = positions[p:p + n]
-            value = pack_uint(n) + pickle.dumps([run[0], *[b - a for a, b in zip(run, run[1:], strict=False)]], 2)
-        out.append(value)
-        p += n
-    return out
-
-
-_SINGLE: list[bytes] = []
-
-
-def _compress_small(value: bytes, level: int) -> bytes:
-    """zlib with a small window and hash table: the same size on values of a few kilobytes, and
-    much less zlib state to set up per value (a zlib stream per document or block)."""
-    import zlib
-
-    packer = zlib.compressobj(level, zlib.DEFLATED, 13, 5)
-    return packer.compress(value) + packer.flush()
-
-
-def _cheap_stored_compression(perdoc) -> None:
-    """Give the stored-fields column of ``perdoc`` (Whoosh's own: one pickled, zlib-compressed
-    dict per document, read back with zlib.decompress) :func:`_compress_small`."""
-    from whoosh.codec.whoosh3 import STORED_COLUMN
-
-    if not perdoc._has_column("_stored"):
-        perdoc._create_column("_stored", STORED_COLUMN)
-    writer = getattr(perdoc._colwriters["_stored"], "_child", None)
-    if writer is not None and hasattr(writer, "_compress"):
-        writer._compress = _compress_small
-
-
-class SegmentBuilder:
-    """Writes one Whoosh segment, the same files ``SegmentWriter`` writes, several times faster.
-
-    Whoosh's writer pays per posting: a Token per word, a tuple through a sorting pool, a
-    column lookup of the field length and a method call with type checks while writing. Here
-    a text field's value is kept as the numbers of its words (each distinct word analysed
-    once per buffer, :class:`_ChainWords`); numpy expands them into (term, document, position)
-    arrays and sorts them when the buffer is full (a sorted run spilled to disk) or at the end,
-    and each posting list is written block by block through Whoosh's own postings writer, so
-    the bytes on disk, the block statistics and the term infos are Whoosh's.
-    """
-
-    def __init__(self, ix, run_dir: Path, buffer_mb: float = BUILD_BUFFER_MB, columns: bool = True):
-        from whoosh.codec.whoosh3 import W3Codec
-        from whoosh.util.numeric import byte_to_length, length_to_byte
-
-        self.schema = ix.schema
-        for name, fieldobj in self.schema.items():
-            if fieldobj.vector or fieldobj.separate_spelling():
-                raise ValueError(f"field {name!r}: term vectors and spelling fields are not supported here")
-        self.storage = ix.storage
-        # zlib level 1 instead of Whoosh's 3: as small on this data, faster to write.
-        self.codec = W3Codec(compression=1)
-        self.segment = self.codec.new_segment(self.storage, ix.indexname)
-        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
-        _cheap_stored_compression(self.perdoc)
-        self.docnum = 0
-        self._limit = max(1, int(buffer_mb * 1024 * 1024 / _BYTES_PER_TOKEN))
-        self._lengths: dict[str, bytearray] = {}
-        self._runs: list[Path] = []
-        self._run_fields: set[str] = set()
-        self._run_dir = Path(run_dir)
-        self._columns = columns
-        self._column_writer = None
-        self._length_byte = length_to_byte
-        self._byte_length = [0] + [byte_to_length(b) for b in range(1, 256)]
-        self._fast: dict[str, str] = {}
-        for name, fieldobj in self.schema.items():
-            analyzer = fieldobj.analyzer
-            if isinstance(analyzer, ChainTokenizer) and type(fieldobj.format).__name__ == "Positions":
-                self._fast[name] = analyzer.chain
-        self._values: dict[bytes, int] = {}
-        self._value_list: list[bytes] = []
-        # Words analysed since the analysis caches last started afresh.
-        self._analysed = 0
-        self._start_buffer()
-
-    def _start_buffer(self) -> None:
-        self._word_ids: dict[str, int] = {}
-        self._chains = {chain: _ChainWords() for chain in set(self._fast.values())}
-        self._stream = array("I")
-        # Per text field: each document's span of word ids in the stream.
-        self._spans: dict[str, tuple[array, array, array]] = {}
-        self._tokens: dict[str, int] = {}
-        self._span_memo: dict[str, tuple[int, int, dict[str, int]]] = {}
-        # Per other field: term ids and each posting's document, weight and value id.
-        self._term_ids: dict[str, dict[bytes, int]] = {}
-        self._postings: dict[str, tuple[array, array, array, array]] = {}
-        self._item_memo: dict[tuple[str, str], tuple[list[tuple[int, float, int]], int]] = {}
-
-    def _new_words(self, words: list[str]) -> list[int]:
-        ids = self._word_ids
-        chains = self._chains
-        out = []
-        for word in words:
-            wid = ids.get(word)
-            if wid is None:
-                wid = ids[word] = len(ids)
-                for chain, table in chains.items():
-                    table.add(_word_entry(chain, word))
-                self._analysed += 1
-                if self._analysed >= WORD_CACHE_LIMIT:
-                    _forget_words()
-                    self._analysed = 0
-            out.append(wid)
-        return out
-
-    def _text_span(self, value: str) -> tuple[int, int, dict[str, int]]:
-        """Where ``value``'s word ids lie in the stream and its length per chain."""
-        span = self._span_memo.get(value)
-        if span is not None:
-            return span
-        words = analysis.words(value)
-        ids = self._word_ids
-        wids = [ids.get(w) for w in words]
-        if None in wids:
-            wids = self._new_words(words)
-        start = len(self._stream)
-        self._stream.extend(wids)
-        lengths = {}
-        for chain, table in self._chains.items():
-            ntok = table.ntok
-            lengths[chain] = sum([ntok[w] for w in wids])
-        span = (start, len(self._stream), lengths)
-        if len(self._span_memo) >= _MEMO_VALUES:
-            self._span_memo.clear()
-        self._span_memo[value] = span
-        return span
-
-    def _field_items(self, name: str, fieldobj, value) -> tuple[list[tuple[int, float, int]], int]:
-        """(term id, weight, value id) of each term of a field value and its field length."""
-        term_ids = self._term_ids.setdefault(name, {})
-        values = self._values
-        items = []
-        length = 0
-        for tbytes, freq, weight, vbytes in fieldobj.index(value):
-            length += freq
-            tid = term_ids.get(tbytes)
-            if tid is None:
-                tid = term_ids[tbytes] = len(term_ids)
-            vid = values.get(vbytes or b"")
-            if vid is None:
-                vid = values[vbytes or b""] = len(self._value_list)
-                self._value_list.append(vbytes or b"")
-            items.append((tid, weight, vid))
-        return items, (length if fieldobj.scorable else 0)
-
-    def add(self, fields: dict) -> None:
-        """Add one document, as ``SegmentWriter.add_document(**fields)`` would."""
-        docnum = self.docnum
-        perdoc = self.perdoc
-        schema = self.schema
-        fast = self._fast
-        perdoc.start_doc(docnum)
+def _json_sizes(corpus: Corpus, doc_ids) -> list[int]:
+    sizes = []
+    for doc_id in doc_ids:
         try:
-            for name in sorted(fields):
-                if name.startswith("_"):
-                    continue
-                value = fields[name]
-                if value is None:
-                    continue
-                fieldobj = schema[name]
-                length = 0
-                if fieldobj.indexed:
-                    chain = fast.get(name)
-                    if chain is not None:
-                        start, end, lengths = self._text_span(value)
-                        length = lengths[chain]
-                        spans = self._spans.get(name)
-                        if spans is None:
-                            spans = self._spans[name] = (array("I"), array("I"), array("I"))
-                        spans[0].append(docnum)
-                        spans[1].append(start)
-                        spans[2].append(end)
-                        self._tokens[name] = self._tokens.get(name, 0) + length
-                    else:
-                        key = (name, value)
-                        cached = self._item_memo.get(key) if not fieldobj.unique else None
-                        if cached is None:
-                            cached = self._field_items(name, fieldobj, value)
-                            if not fieldobj.unique:
-                                if len(self._item_memo) >= _MEMO_VALUES:
-                                    self._item_memo.clear()
-                                self._item_memo[key] = cached
-                        items, length = cached
-                        columns = self._postings.get(name)
-                        if columns is None:
-                            columns = self._postings[name] = (array("I"), array("I"), array("d"), array("I"))
-                        tids, docs, weights, vids = columns
-                        for tid, weight, vid in items:
-                            tids.append(tid)
-                            docs.append(docnum)
-                            weights.append(weight)
-                            vids.append(vid)
-                        self._tokens[name] = self._tokens.get(name, 0) + len(items)
-                    if length:
-                        lengths = self._lengths.get(name)
-                        if lengths is None:
-                            lengths = self._lengths[name] = bytearray()
-                        if len(lengths) < docnum:
-                            lengths.extend(bytes(docnum - len(lengths)))
-                        lengths.append(self._length_byte(length))
-                perdoc.add_field(name, fieldobj, value if fieldobj.stored else None, length)
-                column = fieldobj.column_type
-                if column:
-                    perdoc.add_column_value(name, column, fieldobj.to_column_value(value))
-        except BaseException:
-            perdoc.cancel_doc()
-            raise
-        perdoc.finish_doc()
-        self.docnum += 1
-        if max(self._tokens.values(), default=0) > self._limit or len(self._word_ids) > WORD_CACHE_LIMIT:
-            self._spill()
-            self._start_buffer()
-
-    # ---- sorting a buffer
-
-    def _sorted_text_field(self, name: str) -> _FieldRun:
-        """Expand a text field's word ids into its tokens and sort them by term, then document."""
-        import numpy as np
-
-        table = self._chains[self._fast[name]]
-        span_docs, span_starts, span_ends = (np.frombuffer(a, dtype=np.uint32) for a in self._spans[name])
-        nwords = (span_ends - span_starts).astype(np.int64)
-        firsts = np.cumsum(nwords) - nwords
-        total = int(nwords.sum())
-        stream = np.frombuffer(self._stream, dtype=np.uint32)
-        wids = stream[np.repeat(span_starts.astype(np.int64) - firsts, nwords) + np.arange(total)]
-        wdocs = np.repeat(span_docs, nwords)
-        widths = np.frombuffer(table.width, dtype=np.uint32)[wids].astype(np.int64)
-        ends = np.concatenate(([0], np.cumsum(widths)))
-        # Each word's first position in its document: positions restart at every value.
-        wpos = ends[:-1] - np.repeat(ends[firsts], nwords)
-        ntok = np.frombuffer(table.ntok, dtype=np.uint32)[wids].astype(np.int64)
-        tfirsts = np.cumsum(ntok) - ntok
-        word_of = np.repeat(np.arange(total), ntok)
-        flat = (np.frombuffer(table.start, dtype=np.uint32)[wids].astype(np.int64) - tfirsts)[word_of]
-        flat += np.arange(len(word_of))
-        tids = np.frombuffer(table.term, dtype=np.uint32)[flat]
-        positions = (wpos[word_of] + np.frombuffer(table.offset, dtype=np.uint32)[flat]).astype(np.uint32)
-        docs = wdocs[word_of]
-        del wids, wdocs, widths, ends, wpos, ntok, tfirsts, word_of, flat
-        present = np.unique(tids)
-        ordered = sorted(present.tolist(), key=table.terms.__getitem__)
-        rank = np.zeros(len(table.terms), dtype=np.uint32)
-        rank[ordered] = np.arange(len(ordered), dtype=np.uint32)
-        ranks = rank[tids]
-        del tids
-        order = np.argsort(ranks, kind="stable")
-        ranks, docs, positions = ranks[order], docs[order], positions[order]
-        del order
-        new = np.empty(len(ranks), dtype=bool)
-        new[:1] = True
-        np.not_equal(ranks[1:], ranks[:-1], out=new[1:])
-        new[1:] |= docs[1:] != docs[:-1]
-        firsts = np.flatnonzero(new)
-        counts = np.diff(np.append(firsts, len(ranks))).astype(np.uint32)
-        ng = np.bincount(ranks[firsts], minlength=len(ordered))
-        npos = np.bincount(ranks, minlength=len(ordered))
-        return _FieldRun([table.terms[t] for t in ordered], ng, npos, docs[firsts], counts, positions, None, None)
-
-    def _sorted_field(self, name: str) -> _FieldRun:
-        """A non-text field's postings sorted by term, then document."""
-        import numpy as np
-
-        tids, docs, weights, vids = (np.frombuffer(a, dtype=a.typecode == "d" and np.float64 or np.uint32)
-                                     for a in self._postings[name])
-        terms = list(self._term_ids[name])
-        ordered = sorted(range(len(terms)), key=terms.__getitem__)
-        rank = np.zeros(len(terms), dtype=np.uint32)
-        rank[ordered] = np.arange(len(ordered), dtype=np.uint32)
-        ranks = rank[tids]
-        order = np.argsort(ranks, kind="stable")
-        ng = np.bincount(ranks, minlength=len(ordered))
-        return _FieldRun([terms[t] for t in ordered], ng, None, docs[order], None, None, weights[order], vids[order])
-
-    def _sorted_fields(self) -> Iterator[tuple[str, _FieldRun]]:
-        for name in sorted(set(self._spans) | set(self._postings)):
-            if name in self._spans:
-                yield name, self._sorted_text_field(name)
-            else:
-                yield name, self._sorted_field(name)
-
-    def _spill(self) -> None:
-        """Write the buffer as a sorted run, in chunks of whole terms, field by field."""
-        import pickle
-
-        self._run_dir.mkdir(parents=True, exist_ok=True)
-        path = self._run_dir / f"run-{os.getpid()}-{len(self._runs)}"
-        with open(path, "wb") as handle:
-            for name, run in self._sorted_fields():
-                self._run_fields.add(name)
-                for chunk in run.chunks(_RUN_CHUNK):
-                    pickle.dump((name, chunk.terms, chunk.ng, chunk.npos, chunk.docs, chunk.counts, chunk.positions,
-                                 chunk.weights, chunk.vids), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self._runs.append(path)
-
-    # ---- writing
-
-    def _sources(self) -> list[Callable[[str], Iterator[_FieldRun]]]:
-        """For each spilled run, then the buffer: a function giving a field's chunks; each run's
-        fields are read in name order, once."""
-        import pickle
-
-        def run_reader(path: Path):
-            handle = open(path, "rb")  # noqa: SIM115 - closed when the run is exhausted
-            pending: list = []
-
-            def chunks(name: str) -> Iterator[_FieldRun]:
-                while True:
-                    if not pending:
-                        try:
-                            pending.append(pickle.load(handle))
-                        except EOFError:
-                            handle.close()
-                            return
-                    if pending[0][0] != name:
-                        return
-                    yield _FieldRun(*pending.pop()[1:])
-
-            return chunks
-
-        buffered = dict(self._sorted_fields())
-        readers = [run_reader(path) for path in self._runs]
-        readers.append(lambda name: iter([buffered.pop(name)] if name in buffered else []))
-        self._run_fields.update(buffered)
-        return readers
-
-    def finish(self):
-        """Write the postings, assemble the compound segment file and return the segment."""
-        import heapq
-
-        import numpy as np
-
-        self.perdoc.close()
-        sources = self._sources()
-        self._start_buffer()
-        fieldwriter = self.codec.field_writer(self.storage, self.segment)
-        if self._columns:
-            from searchdoc.columns import ColumnWriter
-
-            self._column_writer = ColumnWriter(Path(self.storage.folder), self.segment.segment_id())
-        byte_length = self._byte_length
-        for name in sorted(self._run_fields):
-            fieldobj = self.schema[name]
-            fieldwriter.start_field(name, fieldobj)
-            stored_lengths = self._lengths.get(name) if fieldobj.scorable else None
-            # Each document's field length as Whoosh reads it back (byte_to_length of its byte),
-            # as a list for short posting lists and an array for long ones.
-            lengths = None
-            if stored_lengths is not None:
-                lenvals = [byte_length[b] for b in stored_lengths]
-                lenvals.extend([0] * (self.docnum - len(lenvals)))
-                lengths = (lenvals, np.array(lenvals, dtype=np.int64))
-            fixed_size = fieldobj.format.fixed_value_size()
-            field = (fixed_size != 0, fixed_size, self.codec._compression, name in self._fast)
-            positional = name in self._fast
-            boost = fieldobj.format.field_boost
-            streams = [(item for chunk in source(name) for item in chunk.items()) for source in sources]
-            merged = heapq.merge(*streams, key=lambda item: item[0]) if len(streams) > 1 else streams[0]
-            current: list = []
-            for item in merged:
-                if current and item[0] != current[0][0]:
-                    self._write_term(fieldwriter, name, current, positional, boost, lengths, field)
-                    current = []
-                current.append(item)
-            if current:
-                self._write_term(fieldwriter, name, current, positional, boost, lengths, field)
-            fieldwriter.finish_field()
-        fieldwriter.close()
-        for path in self._runs:
-            path.unlink()
-        if self._runs:
-            self._run_dir.rmdir()
-        self.segment.set_doc_count(self.docnum)
-        if self.segment.should_assemble():
-            self.segment.create_compound_file(self.storage)
-            self.segment.compound = True
-        if self._column_writer is not None:
-            # After the compound file: columns written earlier would be packed into it.
-            self._column_writer.finish(self.docnum, self._lengths)
-            self._column_writer = None
-        return self.segment
-
-    def _write_term(self, fieldwriter, name: str, pieces: list, positional: bool, boost: float, lengths,
-                    field) -> None:
-        """One term's postings from its pieces (one per run holding it, in docnum order), to the
-        Whoosh segment and to the columnar postings."""
-        import numpy as np
-
-        def joined(column: str, which: int):
-            parts = [getattr(item[1], column)[item[which]:item[which + 1]] for item in pieces]
-            return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-        docs = joined("docs", 2)
-        large = len(docs) > _SMALL_TERM
-        if positional:
-            counts = joined("counts", 2)
-            positions = joined("positions", 4)
-            values = _pack_positions_np(counts, positions) if large else _pack_positions(counts.tolist(),
-                                                                                        positions.tolist())
-            weights = counts * boost
-        else:
-            weights = joined("weights", 2)
-            value_list = self._value_list
-            values = list(map(value_list.__getitem__, joined("vids", 2).tolist()))
-            counts = positions = None
-        postings = _Postings(docs, weights, values, positions, counts)
-        if self._column_writer is not None:
-            self._column_writer.add(name, pieces[0][0], docs, weights, counts, positions)
-        fieldwriter.start_term(pieces[0][0])
-        if large:
-            _write_large_term(fieldwriter._postwriter, postings, lengths[1] if lengths else None, field)
-        else:
-            small = _Postings(docs.tolist(), weights.tolist(), values)
-            _write_blocks(fieldwriter._postwriter, small, lengths[0] if lengths else None, field)
-        fieldwriter.finish_term()
-
-
-#: Terms with more postings than this are written with numpy, fewer in plain Python.
-_SMALL_TERM = 24
-
-
-def _pack_positions_np(counts, positions) -> list[bytes]:
-    """:func:`_pack_positions` for numpy arrays: one-position values by table lookup, the others
-    one by one."""
-    import pickle
-
-    import numpy as np
-    from whoosh.system import pack_uint
-
-    starts = np.cumsum(counts, dtype=np.int64) - counts
-    firsts = positions[starts]
-    top = int(firsts.max())
-    single = _SINGLE
-    if top >= len(single):
-        single.extend(pack_uint(1) + pickle.dumps([p], 2) for p in range(len(single), top + 1))
-    values = list(map(single.__getitem__, firsts.tolist()))
-    several = np.flatnonzero(counts > 1)
-    if len(several):
-        deltas = np.diff(positions.astype(np.int64), prepend=0)
-        deltas[starts] = firsts
-        listed = deltas.tolist()
-        for i, start, n in zip(several.tolist(), starts[several].tolist(), counts[several].tolist(), strict=True):
-            values[i] = pack_uint(n) + pickle.dumps(listed[start:start + n], 2)
-    return values
-
-
-def _write_large_term(writer, postings: _Postings, lengths, field: tuple) -> None:
-    """:func:`_write_blocks` for a long posting list: the per-posting steps (id deltas, block
-    statistics) done by numpy over the whole list, the rest per block."""
-    import numpy as np
-    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-
-    docs = postings.docs.astype(np.int64)
-    weights = np.asarray(postings.weights, dtype=np.float64)
-    values = postings.values
-    total = len(docs)
-    limit = writer._blocklimit
-    starts = np.arange(0, total, limit)
-    sizes = np.diff(np.append(starts, total))
-    deltas = np.diff(docs, prepend=0)
-    deltas[starts] = docs[starts]
-    stored = weights.astype(np.float32)
-    maxweights = np.maximum.reduceat(weights, starts).tolist()
-    if np.array_equal(stored, np.floor(stored)):
-        # Whole-number weights: any order of summing them is exact, as Whoosh's sum() is.
-        weight_sums = np.add.reduceat(stored.astype(np.float64), starts).tolist()
-    else:
-        weight_sums = [sum(array("f", stored[s:s + limit].tolist())) for s in starts.tolist()]
-    ones = (np.add.reduceat((stored == 1.0).astype(np.int64), starts) == sizes).tolist()
-    same = (np.add.reduceat((stored == np.repeat(stored[starts], sizes)).astype(np.int64), starts) == sizes).tolist()
-    if lengths is not None:
-        found = lengths[docs]
-        maxlengths = np.maximum.reduceat(found, starts).tolist()
-        minlengths = np.minimum.reduceat(np.where(found > 0, found, 1 << 30), starts).tolist()
-        minlengths = [None if m == 1 << 30 else m for m in minlengths]
-    else:
-        maxlengths = [0] * len(starts)
-        minlengths = [None] * len(starts)
-    terminfo = writer._terminfo
-    terminfo._weight += sum(weight_sums)
-    terminfo._df += total
-    known = [m for m in minlengths if m is not None]
-    if known:
-        low = min(known)
-        terminfo._minlength = low if terminfo._minlength is None else min(terminfo._minlength, low)
-    terminfo._maxlength = max(terminfo._maxlength, max(maxlengths))
-    terminfo._maxweight = max(terminfo._maxweight, max(0, max(maxweights)))
-    if terminfo._minid is None:
-        terminfo._minid = int(docs[0])
-    terminfo._maxid = int(docs[-1])
-    deltas = deltas.tolist()
-    last_ids = docs[np.minimum(starts + limit, total) - 1].tolist()
-    write = writer._postfile.write
-    write(WHOOSH3_HEADER_MAGIC)
-    for b, start in enumerate(starts.tolist()):
-        end = min(start + limit, total)
-        if ones[b]:
-            mini_weights = None
-        elif same[b]:
-            mini_weights = float(stored[start])
-        else:
-            mini_weights = tuple(stored[start:end].tolist())
-        write(_block_record(tuple(deltas[start:end]), mini_weights, values[start:end], field, last_ids[b],
-                            max(0, maxweights[b]), minlengths[b], maxlengths[b], end == total))
-        writer._blockcount += 1
-    writer._new_block()
-
-
-#: Block data shorter than this is stored without zlib (the block info says so, as Whoosh's
-#: reader expects): compressing a few dozen bytes saves nothing and costs a zlib stream each.
-_COMPRESS_MIN_BYTES = 128
-#: Pickle protocol of the block data. Whoosh writes protocol 2, which pickles every value (bytes)
-#: as a call to codecs.encode; protocol 4 stores bytes as they are, and Whoosh's reader
-#: (pickle.loads) gives the same tuples back, about 8 times faster to write and 5 times faster
-#: to read, in 40% less space.
-BLOCK_PICKLE_PROTOCOL = 4
-
-
-def _block_record(mini_ids: tuple, mini_weights, block_values, field: tuple, last_id: int, maxweight: float,
-                  minlength: int | None, maxlength: int, last: bool) -> bytes:
-    """One posting block as Whoosh's W3 postings writer lays it out (length, block info, data),
-    with the values minimised as its ``_mini_values`` does."""
-    import pickle
-
-    from whoosh.system import pack_int
-    from whoosh.util.numeric import length_to_byte
-
-    has_values, fixed_size, level, all_values = field
-    if not has_values:
-        kept = []
-    elif all_values:
-        kept = block_values
-    else:
-        kept = [v for v in block_values if v]
-    if fixed_size is None or fixed_size < 0:
-        mini_values = tuple(kept)
-    elif fixed_size == 0:
-        mini_values = None
-    else:
-        mini_values = b"".join(kept)
-    data = pickle.dumps((mini_ids, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-    comp = level if len(data) >= _COMPRESS_MIN_BYTES else 0
-    if comp:
-        data = _compress_small(data, comp)
-    info = pickle.dumps((len(mini_ids), last_id, maxweight, comp, length_to_byte(minlength),
-                         length_to_byte(maxlength)), 2)
-    length = len(info) + len(data)
-    return pack_int(-length if last else length) + info + data
-
-
-def _write_blocks(writer, postings: _Postings, lenvals: list[int] | None, field: tuple) -> None:
-    """Write a term's postings as Whoosh's ``W3PostingsWriter`` would, block by block (the same
-    block info and data tuples, the same term statistics), leaving only the term's extent for
-    ``finish_term``: what ``add_posting`` per posting and ``_write_block`` per block do, in
-    fewer Python steps."""
-    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-
-    docs, weights, values = postings.docs, postings.weights, postings.values
-    limit = writer._blocklimit
-    total = len(docs)
-    write = writer._postfile.write
-    terminfo = writer._terminfo
-    write(WHOOSH3_HEADER_MAGIC)
-    for start in range(0, total, limit):
-        end = min(start + limit, total)
-        if start == 0 and end == total:
-            ids, block_weights, block_values = docs, weights, values
-        else:
-            ids, block_weights, block_values = docs[start:end], weights[start:end], values[start:end]
-        stored_weights = array("f", block_weights)
-        maxweight = max(0, max(block_weights))
-        if lenvals is not None:
-            found = [n for n in map(lenvals.__getitem__, ids) if n]
-            minlength = min(found) if found else None
-            maxlength = max(found) if found else 0
-        else:
-            minlength, maxlength = None, 0
-        # TermInfo.add_block
-        terminfo._weight += sum(stored_weights)
-        terminfo._df += len(ids)
-        terminfo._minlength = minlength if terminfo._minlength is None else min(terminfo._minlength, minlength)
-        terminfo._maxlength = max(terminfo._maxlength, maxlength)
-        terminfo._maxweight = max(terminfo._maxweight, maxweight)
-        if terminfo._minid is None:
-            terminfo._minid = ids[0]
-        terminfo._maxid = ids[-1]
-        # _mini_ids, _mini_weights, _mini_values
-        mini_ids = (ids[0], *[b - a for a, b in zip(ids, ids[1:], strict=False)]) if len(ids) > 1 else (ids[0],)
-        first = stored_weights[0]
-        if first == 1.0 and stored_weights.count(1.0) == len(stored_weights):
-            mini_weights = None
-        elif stored_weights.count(first) == len(stored_weights):
-            mini_weights = first
-        else:
-            mini_weights = tuple(stored_weights)
-        write(_block_record(mini_ids, mini_weights, block_values, field, ids[-1], maxweight, minlength, maxlength,
-                            end == total))
-        writer._blockcount += 1
-    writer._new_block()
+            sizes.append(corpus.json_path(doc_id).stat().st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
 
 
 def _available_cpus() -> int:
@@ -891,13 +133,13 @@ def _available_cpus() -> int:
 def _build_segment(index: Index, staging: Path, doc_ids: list[str], advance=None) -> tuple:
     """Index ``doc_ids`` into one new segment of the index being built in ``staging``."""
     ix = windex.open_dir(str(staging), indexname=INDEX_NAME)
-    builder = SegmentBuilder(ix, staging / f".runs-{os.getpid()}", BUILD_BUFFER_MB)
+    builder = segments.SegmentBuilder(ix, staging / f".runs-{os.getpid()}")
     paragraphs = 0
-    forgotten = _FORGOTTEN[0]
+    forgotten = segments._FORGOTTEN[0]
     for doc_id in doc_ids:
-        if _FORGOTTEN[0] != forgotten:
+        if segments._FORGOTTEN[0] != forgotten:
             # The tagger caches every word it has seen: it starts afresh with the analysis.
-            forgotten = _FORGOTTEN[0]
+            forgotten = segments._FORGOTTEN[0]
             index.tagger().clear_cache()
         # A fresh Corpus per document: the shared one would keep every document in memory.
         document = Corpus(index.corpus.root).load(doc_id)
@@ -958,9 +200,9 @@ def merge_small_segments(writer, segments: list) -> list:
     return [segment for segment in segments if size_class(segment) > full[0]]
 
 
-def _add_missing_columns(directory: Path) -> None:
+def _add_missing_columns(directory: Path) -> bool:
     """Columnar postings for the segments Whoosh's writer made (updates and merges), which
-    SegmentBuilder did not write; read back from their Whoosh postings."""
+    SegmentBuilder did not write; read back from their Whoosh postings. True when any were written."""
     from whoosh.reading import SegmentReader
 
     from searchdoc.columns import has_columns, write_from_reader
@@ -969,15 +211,18 @@ def _add_missing_columns(directory: Path) -> None:
     try:
         # Only the segments without columns are opened: opening the large ones of a rebuild
         # would cost an update more than writing the new segment's columns.
+        written = False
         for segment in ix._segments():
             if not has_columns(directory, segment.segment_id()):
                 reader = SegmentReader(ix.storage, ix.schema, segment)
                 try:
                     write_from_reader(directory, reader)
+                    written = True
                 finally:
                     reader.close()
     finally:
         ix.close()
+    return written
 
 
 def _commit_segments(ix, segments: list) -> None:
@@ -992,10 +237,15 @@ def _commit_segments(ix, segments: list) -> None:
 # --------------------------------------------------------------------------- state
 
 
+def _load_state(path: Path) -> dict:
+    """The validated content of a state file; raises OSError or DamagedFile."""
+    return check_state(checksums.unseal(require_mapping(load_json(path.read_bytes()))))
+
+
 def analysis_fingerprint() -> str:
     """Changes whenever the analysis code or its data changes, forcing a rebuild."""
     digest = hashlib.sha256()
-    for path in (Path(analysis.__file__), Path(__file__)):
+    for path in (Path(analysis.__file__), Path(__file__), Path(segments.__file__)):
         digest.update(path.read_bytes())
     data_dir = settings.bundled_data_dir()
     for name in ("synonyms.toml",):
@@ -1051,10 +301,62 @@ class Index:
         return self.directory / STATE_FILE
 
     def read_state(self) -> dict | None:
+        """The state file, or None when there is none or it is damaged (see :meth:`state_problem`)."""
         try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
+            return _load_state(self.state_path)
         except (OSError, ValueError):
             return None
+
+    def state_problem(self) -> str | None:
+        """Why the state file cannot be used, when it is there but unreadable or damaged."""
+        try:
+            _load_state(self.state_path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"{STATE_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})"
+        except ValueError as exc:
+            return f"{STATE_FILE} is damaged ({exc})"
+        return None
+
+    def write_state(self, directory: Path, docs: dict[str, str], files: dict[str, list[int]] | None = None) -> None:
+        """The state of the index in ``directory`` (this index's folder or its staging folder):
+        the fingerprints, and the checksums of its files (``files``, else recorded now). Written
+        last, after every file it vouches for."""
+        state = {**self._expected_header(), "docs": docs,
+                 "files": checksums.record(directory) if files is None else files}
+        atomic_write(directory / STATE_FILE, json.dumps(checksums.seal(state), indent=1).encode())
+
+    def integrity_problems(self) -> list[str]:
+        """What is damaged in the index folder: a state file that cannot be used, a file that
+        does not match the checksum the state records, a damaged acronym file. Reads every
+        file once (CRC-32); called when the index is opened, by updates and by doctor."""
+        from searchdoc.query import DEFINITIONS_FILE
+
+        problem = self.state_problem()
+        if problem:
+            return [problem]
+        state = self.read_state()
+        if state is None:
+            return []
+        # A segment whose columns lack their header (written last) gets all of them written
+        # again by the next update (see columns_missing): its column files are not checked.
+        from searchdoc.columns import COLUMN_KINDS
+
+        files = {name: entry for name, entry in state["files"].items()
+                 if name.rpartition(".")[2] not in COLUMN_KINDS
+                 or (self.directory / f"{name.rpartition('.')[0]}.cols").exists()}
+        problems = checksums.verify(self.directory, files)
+        definitions = self.directory / DEFINITIONS_FILE
+        try:
+            check_acronyms(checksums.unseal(require_mapping(load_json(definitions.read_bytes()))))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            problems.append(f"{DEFINITIONS_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})")
+        except ValueError as exc:
+            problems.append(f"{DEFINITIONS_FILE} is damaged ({exc})")
+        return problems
 
     def _expected_header(self) -> dict:
         return {
@@ -1064,9 +366,11 @@ class Index:
         }
 
     def staleness(self) -> tuple[str, dict[str, str]]:
-        """('missing'|'incompatible'|'stale'|'fresh', corpus fingerprints)."""
+        """('missing'|'damaged'|'incompatible'|'stale'|'fresh', corpus fingerprints)."""
         fingerprints = self.corpus.fingerprints()
         state = self.read_state()
+        if state is None and self.state_problem():
+            return "damaged", fingerprints
         if state is None or not self._index_exists():
             return "missing", fingerprints
         header = self._expected_header()
@@ -1148,12 +452,23 @@ class Index:
                        what="the index"):
             self.close()
             self._remove_leftovers()
+            self._check_writable()
             status, fingerprints = self.staleness()
-            if rebuild or status in ("missing", "incompatible"):
+            if status in ("fresh", "stale") and not rebuild:
+                # Checked again under the lock: what a reader took for damage may have been a
+                # writer half-way through an update.
+                intact = self.readable()
+                self.close()
+                if not intact:
+                    status = "damaged"
+            if rebuild or status in ("missing", "incompatible", "damaged"):
                 reason = "asked" if rebuild else status
                 return self._rebuild(fingerprints, progress, reason)
             if status == "fresh":
-                _add_missing_columns(self.directory)
+                state = self.read_state()
+                if _add_missing_columns(self.directory) or checksums.superseded(self.directory, state["files"]):
+                    # Files of another writer, or of an update killed after its commit: recorded now.
+                    self.write_state(self.directory, state["docs"])
                 return UpdateReport(unchanged=len(fingerprints))
             try:
                 return self._incremental(fingerprints, progress)
@@ -1161,21 +476,86 @@ class Index:
                 return self._rebuild(fingerprints, progress, "damaged")
 
     def _remove_leftovers(self) -> None:
-        """Staging folders and temporary state files of killed runs; only called under the index lock."""
-        parent, name = self.directory.parent, self.directory.name
-        if parent.is_dir():
-            for entry in parent.iterdir():
-                if entry.name.startswith((f".{name}.building-", f".{name}.old-")) and entry.is_dir():
+        """Staging folders and temporary files of killed or failed runs (beside the index folder,
+        beside a symlink's target, inside a mount point); only called under the index lock."""
+        for folder in dict.fromkeys((self.directory, self._target())):
+            parent, name = folder.parent, folder.name
+            if parent.is_dir():
+                for entry in parent.iterdir():
+                    if entry.name.startswith((f".{name}.building-", f".{name}.old-")) and entry.is_dir():
+                        shutil.rmtree(entry, ignore_errors=True)
+        self._discard_unfinished(recorded_only=False)
+
+    def _discard_unfinished(self, recorded_only: bool = True) -> None:
+        """Remove what an interrupted or failed write left in the index folder: Whoosh's
+        temporary folder, staging folders of a mount point, temporary files, and (with
+        ``recorded_only``, after a failed update) every index file the state does not record."""
+        target = self._target()
+        if not target.is_dir():
+            return
+        state = self.read_state() if recorded_only else None
+        keep = set(state["files"]) if state else None
+        covered = set(checksums.covered(target)) if keep is not None else set()
+        for entry in target.iterdir():
+            name = entry.name
+            if entry.is_dir() and not entry.is_symlink():
+                if name.endswith(".tmp") or name.startswith((".building-", ".old-")):
                     shutil.rmtree(entry, ignore_errors=True)
-        if self.directory.is_dir():
-            for entry in self.directory.glob(f".{STATE_FILE}.*.tmp"):
+                continue
+            unfinished = name.startswith(".") and name.endswith(".tmp")
+            unrecorded = keep is not None and entry in covered and name not in keep
+            if unfinished or unrecorded:
                 with contextlib.suppress(OSError):
                     entry.unlink()
 
+    def _target(self) -> Path:
+        """The folder the index lives in: the index folder, or the folder a symlink points at
+        (a rebuild replaces the target and keeps the link)."""
+        return Path(os.path.realpath(self.directory)) if self.directory.is_symlink() else self.directory
+
+    def _check_writable(self) -> None:
+        """A clear error when the index folder cannot be written (read-only, no permission):
+        such a folder must not be taken for damage and replaced by a new one."""
+        import tempfile
+
+        target = self._target()
+        if not target.is_dir():
+            return
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".searchdoc-write-check.", suffix=".tmp", dir=target)
+        except OSError as exc:
+            raise WriteError(f"the index folder {target} cannot be written ({exc.strerror or exc}); "
+                             "make it writable or point --index at another folder") from None
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+    def _index_size(self) -> int:
+        """Bytes of the current index: about what a rebuild needs beside it."""
+        target = self._target()
+        try:
+            return sum(p.stat().st_size for p in checksums.covered(target))
+        except OSError:
+            return 0
+
     def _rebuild(self, fingerprints, progress, reason) -> UpdateReport:
+        target = self._target()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and os.path.ismount(target):
+            # A mount point cannot be renamed: build inside it, then swap the contents.
+            staging = target / f".building-{os.getpid()}"
+        else:
+            staging = target.with_name(f".{target.name}.building-{os.getpid()}")
+        needed = self._index_size() or sum(_json_sizes(self.corpus, fingerprints))
+        try:
+            return self._build_into(staging, target, fingerprints, progress, reason)
+        except OSError as exc:
+            if exc.errno in WRITE_ERRNOS:
+                raise write_error(exc, staging, needed) from None
+            raise
+
+    def _build_into(self, staging: Path, target: Path, fingerprints, progress, reason) -> UpdateReport:
         report = UpdateReport(rebuilt=True, reason=reason)
-        self.directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.directory.with_name(f".{self.directory.name}.building-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
@@ -1195,11 +575,9 @@ class Index:
             ix.close()
             shutil.rmtree(staging / f"{INDEX_NAME}.tmp", ignore_errors=True)
             report.added = doc_ids
-            header = self._expected_header()
-            self._store_definitions(staging, fingerprints, header["analysis"])
-            state = {**header, "docs": fingerprints}
-            atomic_write(staging / STATE_FILE, json.dumps(state, indent=1).encode())
-            self._swap_in(staging)
+            self._store_definitions(staging, fingerprints, self._expected_header()["analysis"])
+            self.write_state(staging, fingerprints)
+            self._swap_in(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return report
@@ -1297,15 +675,47 @@ class Index:
             messages.close()
         return [results[k][0] for k in range(len(chunks))], sum(count for _, count in results.values())
 
-    def _swap_in(self, staging: Path) -> None:
-        """Replace the index folder by the freshly built one with two renames."""
-        retired = self.directory.with_name(f".{self.directory.name}.old-{os.getpid()}")
-        keep = [p for p in self.directory.iterdir() if p.name == "README.md"] if self.directory.exists() else []
+    def _swap_in(self, staging: Path, target: Path) -> None:
+        """Replace the index folder (``target``: a symlink's target, not the link) by the freshly
+        built one with two renames; a folder that cannot be renamed (a mount point) gets the new
+        contents instead."""
+        import errno
+
+        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+        keep = [p for p in target.iterdir() if p.name == "README.md"] if target.exists() else []
         for item in keep:
             shutil.copy2(item, staging / item.name)
-        if self.directory.exists():
-            os.replace(self.directory, retired)
-        os.replace(staging, self.directory)
+        if staging.parent == target:
+            self._swap_contents(staging, target)
+            return
+        if target.exists():
+            try:
+                os.replace(target, retired)
+            except OSError as exc:
+                if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES):
+                    raise
+                self._swap_contents(staging, target)
+                return
+        os.replace(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    @staticmethod
+    def _swap_contents(staging: Path, target: Path) -> None:
+        """Move the old index files out of ``target`` and the new ones in. The state goes first
+        and comes last, so a reader in between sees no index (and waits for the lock), never a
+        mix of the two."""
+        retired = target / f".old-{os.getpid()}"
+        retired.mkdir(exist_ok=True)
+        old = sorted(target.iterdir(), key=lambda p: p.name != STATE_FILE)
+        for entry in old:
+            if entry in (retired, staging) or entry.name.startswith((".building-", ".old-", "README.md")):
+                continue
+            os.replace(entry, retired / entry.name)
+        new = sorted(staging.iterdir(), key=lambda p: p.name == STATE_FILE)
+        for entry in new:
+            if entry.name == "README.md" and (target / "README.md").exists():
+                continue
+            shutil.move(str(entry), str(target / entry.name))
         shutil.rmtree(retired, ignore_errors=True)
 
     def _incremental(self, fingerprints, progress) -> UpdateReport:
@@ -1326,6 +736,7 @@ class Index:
             writer = ix.writer(limitmb=128)
         except Exception as exc:
             raise IndexDamagedError(f"index at {self.directory} cannot be opened: {exc}") from exc
+        committed = False
         try:
             for doc_id in removed:
                 writer.delete_by_term("doc_id", doc_id.lower())
@@ -1340,20 +751,31 @@ class Index:
                 if progress:
                     progress(1)
             writer.commit(mergetype=merge_small_segments)
+            committed = True
             _add_missing_columns(self.directory)
         except (SearchdocError, KeyboardInterrupt, SystemExit):
-            writer.cancel()
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            ix.close()
+            self._discard_unfinished(recorded_only=not committed)
             raise
         except Exception as exc:
             with contextlib.suppress(Exception):
                 writer.cancel()
+            if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+                # A full disk or a read-only folder is no damage: nothing is rebuilt. What this
+                # update half wrote is removed, so the index stays as it was; after the commit
+                # its new generation is complete, and the next update records it.
+                ix.close()
+                self._discard_unfinished(recorded_only=not committed)
+                raise write_error(exc, self.directory, report.paragraphs * 4096 or None) from None
             raise IndexDamagedError(f"index at {self.directory} is damaged: {exc.__class__.__name__}") from exc
         finally:
             ix.close()
-        header = self._expected_header()
-        self._store_definitions(self.directory, fingerprints, header["analysis"])
-        state = {**header, "docs": fingerprints}
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+        # A state that cannot be written leaves the committed generation unrecorded: complete,
+        # and recorded by the next update.
+        self._store_definitions(self.directory, fingerprints, self._expected_header()["analysis"])
+        self.write_state(self.directory, fingerprints)
         return report
 
     # ---- acronym definitions
@@ -1381,7 +803,8 @@ class Index:
         found = {}
         for doc_id in sorted(doc_ids):
             try:
-                data = json.loads(self.corpus.json_path(doc_id).read_bytes())
+                data = load_json(self.corpus.json_path(doc_id).read_bytes())
+                check_dataclass(Document, data)
             except (OSError, ValueError):
                 continue  # gone or damaged since it was indexed: a search reads its paragraphs
             texts = [t for p in data.get("paragraphs", []) for t in (p.get("section") or "", p.get("text") or "")]
@@ -1407,10 +830,15 @@ class Index:
                 "stale": "updating the index with corpus changes ...",
                 "damaged": "the index is damaged; rebuilding it from the corpus ...",
             }[status])
-        return self.update(rebuild=status == "damaged", on_wait=on_update)
+        # update() checks the index again under its lock and rebuilds it when it is damaged.
+        return self.update(on_wait=on_update)
 
     def readable(self) -> bool:
-        """True when the index opens and its segments can be read (a cheap damage check)."""
+        """True when the index opens, its files match their checksums and its segments can be
+        read: the damage check of every command that opens the index."""
+        if self.integrity_problems():
+            self.close()
+            return False
         try:
             searcher = self.searcher()
             reader = searcher.reader()
@@ -1469,12 +897,15 @@ class Index:
 
         parse(query_text)  # a malformed query is a QueryError even when the index cannot be opened
         searcher = self.searcher()
-        query = build_query(query_text, self.synonyms(), searcher.reader())
-        filters = self._filters(doc_ids, themes)
-        fast = self._run_columnar(query, filters, limit)
-        if fast is not None:
-            return fast
-        return self._run_whoosh(query, query_text, filters, limit)
+        try:
+            query = build_query(query_text, self.synonyms(), searcher.reader())
+            filters = self._filters(doc_ids, themes)
+            fast = self._run_columnar(query, filters, limit)
+            if fast is not None:
+                return fast
+            return self._run_whoosh(query, query_text, filters, limit)
+        except _DECODE_ERRORS as exc:
+            raise self._query_failure(query_text, exc) from None
 
     @staticmethod
     def _filters(doc_ids: Iterable[str], themes: Iterable[str]) -> list:
@@ -1531,7 +962,7 @@ class Index:
         try:
             results = searcher.search(query, limit=limit, filter=filter_query, terms=False)
         except Exception as exc:
-            raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
+            raise self._query_failure(query_text, exc) from None
         hits = [RawHit(dict(hit.fields()), hit.score) for hit in results]
         matched = matched_terms(query, searcher.reader())
         # One unscored pass over the query without its score-only boosters gives every match:
@@ -1562,10 +993,20 @@ class Index:
             searcher.search_with_collector(whole, collector)
         except Exception as exc:
             collector.close()
-            raise QueryError(f"cannot run query {query_text!r}: {exc}") from None
+            raise self._query_failure(query_text, exc) from None
         total, ranked = collector.ranked(limit)
         rows = ((searcher.stored_fields(docnum), score) for docnum, score in ranked)
         return RankedStream(total, rows, matched_terms(parsed, searcher.reader()))
+
+    def _query_failure(self, query_text: str, exc: Exception) -> SearchdocError:
+        """A parsed query that failed inside Whoosh: its segment data could not be read (what
+        the checksums did not see, such as a generation not yet recorded). searchdoc's own
+        errors (a query budget, say) pass unchanged."""
+        if isinstance(exc, SearchdocError):
+            return exc
+        return IndexDamagedError(f"the index at {self.directory} cannot be read for {query_text!r} "
+                                 f"({exc.__class__.__name__}: {' '.join(str(exc).split())[:120]}); "
+                                 "run 'searchdoc index --rebuild'")
 
     def _theme_counts(self, docs) -> dict[str, int]:
         """How many of the matched paragraphs ``docs`` carry each theme."""
@@ -1621,6 +1062,10 @@ class Index:
         for term in reader.lexicon(fieldname):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
             yield word, reader.doc_frequency(fieldname, word)
+
+
+#: What reading a damaged Whoosh segment raises (zlib's "Error -3 while decompressing", a broken pickle).
+_DECODE_ERRORS = (zlib.error, pickle.UnpicklingError, struct.error, EOFError)
 
 
 @dataclass

@@ -97,6 +97,11 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
+        """The document of a stored JSON form; raises ``validate.DamagedFile`` (a ValueError)
+        when ``data`` is not what :meth:`to_dict` gives."""
+        from searchdoc.validate import check_dataclass
+
+        check_dataclass(cls, data)
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["paragraphs"] = [

@@ -291,8 +291,7 @@ def ingest_files(corpus: Corpus, paths, doc_id: str | None = None, overrides: di
                  source_format: str | None = None) -> list[Document]:
     """Parse every file first, then store them all: a bad file leaves the corpus unchanged."""
     prepared = [prepare_file(Path(p), doc_id, overrides, source_format) for p in paths]
-    for document, data, ext in prepared:
-        corpus.save(document, raw=data, raw_ext=ext)
+    corpus.save_all([(document, data, ext, None) for document, data, ext in prepared])
     return [document for document, _, _ in prepared]
 
 

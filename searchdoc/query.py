@@ -36,8 +36,9 @@ from whoosh import qparser
 from whoosh import query as wq
 from whoosh.analysis import IDAnalyzer
 
-from searchdoc import analysis, expansion, settings
+from searchdoc import analysis, checksums, expansion, settings
 from searchdoc.errors import QueryError
+from searchdoc.validate import check_acronyms, load_json, require_mapping
 
 #: Score bands per query word: a literal match, a compound-part or footnote match, a synonym.
 LITERAL_TIER = 3.0
@@ -779,7 +780,8 @@ def refresh_definitions(directory: Path, indexed: dict[str, str], version: str,
     path = Path(directory) / DEFINITIONS_FILE
     cache: dict = {}
     with contextlib.suppress(OSError, ValueError):
-        cache = json.loads(path.read_text(encoding="utf-8"))
+        # A damaged file is as good as none: every entry is read again and the file rewritten.
+        cache = check_acronyms(checksums.unseal(require_mapping(load_json(path.read_bytes()))))
     if cache.get("version") != _DEFINITIONS_VERSION or cache.get("analysis") != version:
         cache = {}
     docs: dict = cache.get("docs", {})
@@ -804,10 +806,11 @@ def refresh_definitions(directory: Path, indexed: dict[str, str], version: str,
     keys = {p: keys[p] for p in {p for pair in pairs for p in pair}}
     if changed:
         data = {"version": _DEFINITIONS_VERSION, "analysis": version, "docs": docs, "keys": keys}
-        with contextlib.suppress(OSError):
-            from searchdoc.corpus import atomic_write
+        from searchdoc.corpus import atomic_write
+        from searchdoc.errors import WriteError
 
-            atomic_write(path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        with contextlib.suppress(OSError, WriteError):
+            atomic_write(path, json.dumps(checksums.seal(data), ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return [(a, n, tuple(keys[a]), tuple(keys[n])) for a, n in pairs]
 
 

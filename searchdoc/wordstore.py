@@ -86,11 +86,21 @@ class WordStore:
             self._db.close()
 
 
+def checksum_path(path: Path) -> Path:
+    """The side-car holding the store's size and CRC-32, written before the store is moved in."""
+    return path.with_name(path.name + ".crc32")
+
+
 def open_store(path: Path) -> WordStore | None:
-    """The store at ``path``, or None when it is missing, incomplete or unreadable."""
+    """The store at ``path``, or None when it is missing, incomplete, unreadable or does not
+    match its checksum (a damaged store would give wrong analyses: the caller writes it again)."""
+    from searchdoc.checksums import crc32_file
+
     if not path.is_file():
         return None
     try:
+        if checksum_path(path).read_text(encoding="ascii").split() != [str(n) for n in crc32_file(path)]:
+            return None
         return WordStore(path)
     except (sqlite3.Error, ValueError, OSError):
         return None
@@ -140,6 +150,11 @@ def write_store(path: Path, lexicon: dict[str, float], english: Iterable[tuple[s
             db.commit()
         finally:
             db.close()
+        from searchdoc.checksums import crc32_file
+        from searchdoc.corpus import atomic_write
+
+        size, crc = crc32_file(tmp)
+        atomic_write(checksum_path(path), f"{size} {crc}\n".encode("ascii"))
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -156,8 +171,8 @@ def _remove_outdated(current: Path) -> None:
     import time
 
     cutoff = time.time() - OUTDATED_DAYS * 86400
-    for pattern in ("words-*.sqlite", "phrases-*.json"):
+    for pattern in ("words-*.sqlite", "words-*.sqlite.crc32", "phrases-*.json"):
         for other in current.parent.glob(pattern):
             with contextlib.suppress(OSError):
-                if other.name != current.name and other.stat().st_mtime < cutoff:
+                if other.name not in (current.name, checksum_path(current).name) and other.stat().st_mtime < cutoff:
                     other.unlink()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from searchdoc.corpus import Corpus, atomic_write, hold_lock, is_valid_id, validate_id
-from searchdoc.errors import CorpusError, InvalidIdentifierError, LockedError, UnknownDocumentError
+from searchdoc.errors import CorpusError, InvalidIdentifierError, LockedError, UnknownDocumentError, WriteError
 from searchdoc.model import Citation, Document, Footnote, Paragraph
 
 
@@ -88,7 +88,7 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match="cannot write .*doc.json"):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["doc.json"]

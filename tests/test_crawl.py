@@ -283,6 +283,7 @@ def test_refresh_replaces_an_html_document_by_its_new_xml(letter_env, services):
     assert report.fetched == ["kst-33694-48"]
     assert corpus.load("kst-33694-48").source_format == "xml"
     assert sorted(p.name for p in corpus.raw_dir.glob("kst-33694-48*")) == [
+        "kst-33694-48.meta.json",
         "kst-33694-48.metadata.xml",
         "kst-33694-48.xml",
     ]
@@ -582,20 +583,21 @@ def test_offline_changes_nothing(letter_env, monkeypatch):
 def test_interrupted_crawl_leaves_whole_documents_and_resumes(letter_env, letter_services, monkeypatch):
     from searchdoc import corpus as corpus_module
 
-    real_write = corpus_module.atomic_write
+    # Every corpus file is first written to a temporary file (corpus._write_temp).
+    real_write = corpus_module._write_temp
     written: list[str] = []
 
-    def interrupting_write(path: Path, data: bytes) -> None:
+    def interrupting_write(path: Path, data: bytes) -> str:
         if path.parent.name == "documents":
             if len(written) == 3:
                 raise KeyboardInterrupt
             written.append(path.stem)
-        real_write(path, data)
+        return real_write(path, data)
 
-    monkeypatch.setattr(corpus_module, "atomic_write", interrupting_write)
+    monkeypatch.setattr(corpus_module, "_write_temp", interrupting_write)
     with pytest.raises(KeyboardInterrupt):
         run()
-    monkeypatch.setattr(corpus_module, "atomic_write", real_write)
+    monkeypatch.setattr(corpus_module, "_write_temp", real_write)
 
     corpus = Corpus(letter_env[0])
     assert corpus.ids() == sorted([*written, "kst-33694-45"])

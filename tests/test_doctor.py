@@ -131,6 +131,10 @@ def _tamper_index(index_dir: Path) -> None:
     writer.add_document(key="kst-1-1#1", doc_id="kst-1-1", paragraph=1, text="wees")
     writer.commit()
     ix.close()
+    # Checksums recorded afresh, as a searchdoc writer would: the entries are wrong, the files
+    # intact (a foreign writer's files alone would be reported as damage, see test_checksums.py).
+    index = Index(index_dir, Corpus(index_dir.parent / "corpus"))
+    index.write_state(index_dir, index.read_state()["docs"])
 
 
 def test_index_entries_missing_doubled_and_orphaned_are_reindexed(letter_env):

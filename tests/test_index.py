@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from searchdoc import checksums
 from searchdoc.corpus import Corpus
 from searchdoc.errors import QueryError
-from searchdoc.index import STATE_FILE, Index, build_schema
+from searchdoc.index import SCHEMA_VERSION, STATE_FILE, Index, build_schema
 from searchdoc.model import Document, Paragraph
 from searchdoc.query import build_query
 
@@ -85,8 +86,10 @@ def test_incompatible_state_forces_rebuild(tmp_path):
     index = Index(tmp_path / "index", corpus)
     index.update()
     state = json.loads((tmp_path / "index" / STATE_FILE).read_text())
-    state["schema"] = -1
-    (tmp_path / "index" / STATE_FILE).write_text(json.dumps(state))
+    # A well-formed state of another schema version (sealed as searchdoc seals it) is
+    # incompatible, not damaged.
+    state["schema"] = SCHEMA_VERSION + 1
+    (tmp_path / "index" / STATE_FILE).write_text(json.dumps(checksums.seal(state)))
     assert index.staleness()[0] == "incompatible"
     report = index.update()
     assert report.rebuilt and report.reason == "incompatible"

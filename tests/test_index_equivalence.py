@@ -9,13 +9,14 @@ import shutil
 import pytest
 from whoosh import index as windex
 
-from searchdoc import analysis
+from searchdoc import analysis, segments
 from searchdoc import index as index_module
 from searchdoc.bench import generate_corpus
 from searchdoc.corpus import Corpus
-from searchdoc.index import INDEX_NAME, Index, build_schema, term_positions
+from searchdoc.index import INDEX_NAME, Index, build_schema
 from searchdoc.model import Document, Footnote, Paragraph
 from searchdoc.pipeline import seed_corpus
+from searchdoc.segments import term_positions
 
 # Hyphens, apostrophes, accents, ligatures, digits, footnote markers, soft hyphens, full width.
 TRICKY = [
@@ -147,7 +148,7 @@ def test_optimised_index_equals_a_plain_whoosh_build(corpus, reference, tmp_path
 
 def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
     # A buffer of a few kilobytes spills a sorted run every few paragraphs; the runs merge back.
-    monkeypatch.setattr(index_module, "BUILD_BUFFER_MB", 0.005)
+    monkeypatch.setattr(segments, "BUILD_BUFFER_MB", 0.005)
     optimised_build(corpus, tmp_path / "index", 2)
     assert snapshot(tmp_path / "index") == reference[0]
     assert not list((tmp_path / "index").glob(".runs-*")), "run files must not survive the build"
@@ -156,10 +157,10 @@ def test_spilled_runs_give_the_same_index(corpus, reference, tmp_path, monkeypat
 def test_small_word_caches_give_the_same_index(corpus, reference, tmp_path, monkeypatch):
     # A builder spills when its vocabulary is full and the analysis caches (and the tagger's)
     # start afresh every few hundred words; neither may change what is indexed.
-    monkeypatch.setattr(index_module, "WORD_CACHE_LIMIT", 300)
-    forgotten = index_module._FORGOTTEN[0]
+    monkeypatch.setattr(segments, "WORD_CACHE_LIMIT", 300)
+    forgotten = segments._FORGOTTEN[0]
     optimised_build(corpus, tmp_path / "index", 1)
-    assert index_module._FORGOTTEN[0] > forgotten
+    assert segments._FORGOTTEN[0] > forgotten
     assert snapshot(tmp_path / "index") == reference[0]
     assert results(tmp_path / "index", corpus) == reference[1]
 
@@ -239,15 +240,98 @@ def test_position_values_are_whoosh_encoding():
     counts = [len(p) for p in postings]
     flat = [x for p in postings for x in p]
     expected = [Positions().encode(p) for p in postings]
-    assert index_module._pack_positions(counts, flat) == expected
+    assert segments._pack_positions(counts, flat) == expected
     arrays = np.array(counts, dtype=np.uint32), np.array(flat, dtype=np.uint32)
-    assert index_module._pack_positions_np(*arrays) == expected
+    assert segments._pack_positions_np(*arrays) == expected
     singles = [[p] for p in (0, 7, 255, 256, 65_536)]
-    assert index_module._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
+    assert segments._pack_positions([1] * 5, [p[0] for p in singles]) == [Positions().encode(p) for p in singles]
 
 
 def test_long_posting_lists_span_several_blocks(corpus, reference):
     # The numpy writer (long lists) and the plain one (short lists) both ran in the equivalence
     # builds; this checks the corpus really has lists of several blocks and of a few postings.
     sizes = [len(term[7]) for term in reference[0]["fields"]["text"][0].values()]
-    assert max(sizes) > 128 and min(sizes) <= index_module._SMALL_TERM
+    assert max(sizes) > 128 and min(sizes) <= segments._SMALL_TERM
+
+
+def field_variety_corpus(root) -> Corpus:
+    """Paragraphs that each leave out other fields (no title, section, page, notes, themes,
+    citations; an empty text): spilled after every paragraph, the runs end at different fields."""
+    corpus = Corpus(root)
+    plain = "Een alinea over drones en wapenbeheersing."
+    corpus.save(Document(id="kst-100-1", kind="kamerstuk", paragraphs=[Paragraph(1, "zwermdrones boven zee")]))
+    corpus.save(Document(id="kst-100-2", kind="kamerstuk", title="Brief over autonome wapens", date="2019-01-02",
+                         dossier=["100"], paragraphs=[Paragraph(1, plain, "1. Inleiding", 3, 4, [1])],
+                         footnotes=[Footnote(1, "Kamerstuk 33 694, nr. 12.", 1)]))
+    corpus.save(Document(id="kst-100-3", kind="", title="Alleen een titel", paragraphs=[Paragraph(1, "")]))
+    corpus.save(Document(id="kst-100-4", kind="kamerstuk", paragraphs=[
+        Paragraph(1, "Kunstmatige intelligentie en killerrobots.", "2. Wapens"),
+        Paragraph(2, "qqqq", page=7)]))
+    seed_corpus(corpus)
+    return corpus
+
+
+@pytest.mark.parametrize("buffer_mb", [1e-9, 0.0005])
+def test_a_spill_after_every_paragraph_gives_the_same_index(tmp_path, monkeypatch, buffer_mb):
+    # With a buffer of one token every paragraph is a run of its own, holding only the fields
+    # that paragraph has: a run that ended early must not be read again for a later field.
+    corpus = field_variety_corpus(tmp_path / "corpus")
+    reference_build(corpus, tmp_path / "reference")
+    spills = count_spills(monkeypatch)
+    monkeypatch.setattr(segments, "BUILD_BUFFER_MB", buffer_mb)
+    optimised_build(corpus, tmp_path / "index", 1)
+    assert spills[0] >= 3
+    assert snapshot(tmp_path / "index") == snapshot(tmp_path / "reference")
+    assert results(tmp_path / "index", corpus) == results(tmp_path / "reference", corpus)
+
+
+def count_spills(monkeypatch) -> list[int]:
+    """Count the runs segment builders spill from now on."""
+    spilled = [0]
+    spill = segments.SegmentBuilder._spill
+
+    def counting(self):
+        spilled[0] += 1
+        spill(self)
+
+    monkeypatch.setattr(segments.SegmentBuilder, "_spill", counting)
+    return spilled
+
+
+def random_words_corpus(root, documents: int = 400, words: int = 400, seed: int = 14) -> tuple[Corpus, list[str]]:
+    """The large-vocabulary corpus of issue 14: documents of random 7-11-letter words."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    corpus = Corpus(root)
+    vocabulary = []
+    for d in range(1, documents + 1):
+        text = [''.join(rng.choices(string.ascii_lowercase, k=rng.randint(7, 11))) for _ in range(words)]
+        vocabulary.extend(text[:2])
+        corpus.save(Document(id=f"kst-{30000 + d}-1", kind="kamerstuk", paragraphs=[Paragraph(1, " ".join(text))]))
+    return corpus, vocabulary
+
+
+@pytest.mark.slow
+def test_a_large_vocabulary_spills_and_builds_the_same_index(tmp_path, monkeypatch):
+    # Issue 14's recipe: 400 x 400 random words, more than WORD_CACHE_LIMIT distinct words, so
+    # the default build spills (and used to fail with "peek of closed file").
+    corpus, vocabulary = random_words_corpus(tmp_path / "corpus")
+    spills = count_spills(monkeypatch)
+    optimised_build(corpus, tmp_path / "spilled", 1)
+    assert spills[0] >= 1
+    monkeypatch.setattr(segments, "BUILD_BUFFER_MB", 1024)
+    monkeypatch.setattr(segments, "WORD_CACHE_LIMIT", 10**7)
+    before = spills[0]
+    optimised_build(corpus, tmp_path / "whole", 1)
+    assert spills[0] == before, "the reference build must not spill"
+    assert snapshot(tmp_path / "spilled") == snapshot(tmp_path / "whole")
+    queries = vocabulary[::97] + [f'"{vocabulary[0]} {vocabulary[1]}"', vocabulary[5][:4] + "*"]
+    found = {}
+    for name in ("spilled", "whole"):
+        index = Index(tmp_path / name, corpus)
+        found[name] = [[h.fields["key"] for h in index.run_query(q, limit=None).hits] for q in queries]
+        index.close()
+    assert found["spilled"] == found["whole"]
+    assert all(found["whole"])

@@ -39,6 +39,14 @@ def stored(store_path):
         analysis.clear_caches()
 
 
+def copy_store(source: Path, target: Path) -> None:
+    """A store and its checksum side-car, as write_store leaves them."""
+    import shutil
+
+    shutil.copy(source, target)
+    shutil.copy(wordstore.checksum_path(source), wordstore.checksum_path(target))
+
+
 def _sample_words() -> list[str]:
     words = sorted(analysis._word_list())
     return random.Random(8).sample(words, 3000)
@@ -112,6 +120,22 @@ def test_missing_or_damaged_store_is_not_used(tmp_path):
     assert wordstore.open_store(empty) is None
 
 
+def test_a_store_whose_values_changed_is_not_used(tmp_path):
+    # SQLite's own checks pass on a store whose numbers changed; its checksum does not.
+    path = tmp_path / "words-3333333333333333.sqlite"
+    wordstore.write_store(path, {"drone": 3.5, "robot": 2.0}, [("drone", 3.1)])
+    store = wordstore.open_store(path)
+    assert store.row("drone") == (3.5, 3.1)
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE word SET nl = 7.0 WHERE w = 'drone'")
+    db.commit()
+    db.close()
+    assert wordstore.open_store(path) is None
+    wordstore.checksum_path(path).unlink()
+    assert wordstore.open_store(path) is None
+
+
 def test_store_name_changes_with_the_analysis_code(tmp_path):
     code = tmp_path / "analysis.py"
     code.write_text("a = 1\n")
@@ -150,11 +174,10 @@ def test_a_reader_without_a_store_loads_the_lists_and_writes_one(tmp_path, monke
 
 def test_a_reader_with_a_store_never_loads_the_lists(store_path, tmp_path):
     """In a new process, as a cold search: the store answers, the lists stay on disk."""
-    import shutil
     import subprocess
     import sys
 
-    shutil.copy(store_path, tmp_path / wordstore.store_name(_code()))
+    copy_store(store_path, tmp_path / wordstore.store_name(_code()))
     script = (
         "import sys\n"
         "from searchdoc import analysis\n"
@@ -229,7 +252,8 @@ def test_writing_a_store_removes_long_unused_ones_of_other_versions(tmp_path):
     os.utime(old, (long_ago, long_ago))
     os.utime(old_phrases, (long_ago, long_ago))
     wordstore.write_store(tmp_path / "words-2222222222222222.sqlite", {"drone": 3.5}, [("drone", 3.1)])
-    assert sorted(p.name for p in tmp_path.iterdir()) == [recent.name, "words-2222222222222222.sqlite"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        recent.name, "words-2222222222222222.sqlite", "words-2222222222222222.sqlite.crc32"]
     store = wordstore.open_store(tmp_path / "words-2222222222222222.sqlite")
     assert store.row("drone") == (3.5, 3.1) and store.row("robot") is None
     store.close()
@@ -240,7 +264,6 @@ def test_searchdoc_search_looks_words_up_in_the_store_and_finds_the_same(store_p
     word lists in memory."""
     import json
     import os
-    import shutil
     import subprocess
     import sys
 
@@ -250,7 +273,7 @@ def test_searchdoc_search_looks_words_up_in_the_store_and_finds_the_same(store_p
 
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "searchdoc"
     cache.mkdir(parents=True)
-    shutil.copy(store_path, cache / wordstore.store_name(_code()))
+    copy_store(store_path, cache / wordstore.store_name(_code()))
     script = (
         "import sys\n"
         "from searchdoc import analysis, cli\n"
