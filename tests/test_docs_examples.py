@@ -3,9 +3,9 @@
 Each page's commands run in order, in one scratch folder, with the installed `searchdoc` script, against a private
 copy of the bundled letter's corpus and index and a local server playing the official services (so `crawl`
 examples fetch the letter's cited documents). A command must exit 0 unless its line ends with `# exit N`.
-Commands come from shell blocks and from the last column of a table row (the README's table of commands); in
-`pip install … && searchdoc …` the part after the install runs. `searchdoc serve` runs until stopped; the web tests
-start it instead.
+Commands come from shell blocks and from the last column of a table headed `example` (the README's table of
+commands); in `pip install … && searchdoc …` the part after the install runs. `searchdoc serve` runs until
+stopped; the web tests start it instead.
 """
 
 from __future__ import annotations
@@ -34,8 +34,13 @@ NOT_RUN_HERE = ("searchdoc serve",)
 def page_commands(page: Path) -> list[tuple[int, str]]:
     """(line number, command) for every searchdoc command in the page's shell blocks."""
     text = page.read_text(encoding="utf-8")
-    commands = [(text.count("\n", 0, row.start()) + 1, row.group(1).replace("\\|", "|"))
-                for row in TABLE_EXAMPLE.finditer(text)]
+    commands = []
+    header = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        header = (header or line) if line.startswith("|") else ""
+        row = TABLE_EXAMPLE.match(line)
+        if row and "| example |" in header:
+            commands.append((number, row.group(1).replace("\\|", "|")))
     for block in FENCE.finditer(text):
         first_line = text.count("\n", 0, block.start(2)) + 1
         for offset, line in enumerate(block.group(2).splitlines()):

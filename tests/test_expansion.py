@@ -133,9 +133,9 @@ def test_partial_text_output(letter_env):
     result = run("search", "Rusland", "spionage", "cyber")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "1 paragraph match 'Rusland spionage cyber'."
+    assert lines[0] == "1 paragraph matches 'Rusland spionage cyber'."
     assert "also: paragraphs with 2 of the 3 words (rusland · spionage · cyber):" in lines
-    assert "    has 2 of the 3 words: spionage, cyber" in lines
+    assert "  : has 2 of the 3 words: spionage, cyber" in lines
 
 
 def test_nothing_with_all_words_text_output(letter_env):
