@@ -113,12 +113,26 @@ def _compare_metadata(expected: dict, got: dict) -> list[str]:
     return problems
 
 
+def _find_paragraph(want: dict, paragraphs: dict):
+    """The paragraph an expectation speaks of: by number, or (for documents too long to number
+    by hand) the first whose text is, or starts with, the expected text."""
+    if "n" in want:
+        return want["n"], paragraphs.get(want["n"])
+    text, starts = _norm(want.get("text", "")), _norm(want.get("starts", ""))
+    for n, paragraph in paragraphs.items():
+        got = _norm(paragraph.text)
+        if (text and got == text) or (not text and starts and got.startswith(starts)):
+            return n, paragraph
+    return None, None
+
+
 def _compare_paragraph(want: dict, paragraphs: dict) -> list[str]:
-    n = want["n"]
+    n, paragraph = _find_paragraph(want, paragraphs)
     where = f"paragraph {n}"
-    paragraph = paragraphs.get(n)
     if paragraph is None:
-        return [f"{where}: missing (the document has {len(paragraphs)} paragraphs)"]
+        if "n" in want:
+            return [f"{where}: missing (the document has {len(paragraphs)} paragraphs)"]
+        return [f"no paragraph reads {_short(want.get('text') or want.get('starts'), 400)}"]
     problems = []
     text = _norm(paragraph.text)
     if "text" in want and text != _norm(want["text"]):
