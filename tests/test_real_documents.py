@@ -139,10 +139,14 @@ def _compare_paragraph(want: dict, paragraphs: dict) -> list[str]:
         problems.append(f"{where} text:\n    expected {_short(_norm(want['text']), 400)}\n    got      {_short(text, 400)}")
     if "starts" in want and not text.startswith(_norm(want["starts"])):
         problems.append(f"{where} should start {_short(want['starts'])}, got {_short(text)}")
+    if "contains" in want and _norm(want["contains"]) not in text:
+        problems.append(f"{where} should contain {_short(want['contains'])}, got {_short(text)}")
     if "ends" in want and not text.endswith(_norm(want["ends"])):
         problems.append(f"{where} should end {_short(want['ends'])}, got {_short(text[-160:])}")
     if "section" in want and _norm(paragraph.section) != _norm(want["section"]):
         problems.append(f"{where} section: expected {_short(want['section'])}, got {_short(paragraph.section)}")
+    if "section_ends" in want and not _norm(paragraph.section).endswith(_norm(want["section_ends"])):
+        problems.append(f"{where} section should end {_short(want['section_ends'])}, got {_short(paragraph.section)}")
     if "speaker" in want:
         got = getattr(paragraph, "speaker", None)
         if not _speaker_matches(want["speaker"], got):
