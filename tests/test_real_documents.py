@@ -55,6 +55,11 @@ def _norm(text: object) -> str:
     return _SPACES.sub(" ", str(text)).strip() if text is not None else ""
 
 
+def _title(text: object) -> str:
+    """Titles are metadata: compared ignoring case, and a no-break space counts as a space."""
+    return _norm(str(text or "").replace("\u00a0", " ")).casefold()
+
+
 def _load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -141,7 +146,8 @@ def _compare_paragraph(want: dict, paragraphs: dict) -> list[str]:
     problems = []
     text = _norm(paragraph.text)
     if "text" in want and text != _norm(want["text"]):
-        problems.append(f"{where} text:\n    expected {_short(_norm(want['text']), 400)}\n    got      {_short(text, 400)}")
+        expected = _short(_norm(want["text"]), 400)
+        problems.append(f"{where} text:\n    expected {expected}\n    got      {_short(text, 400)}")
     if "starts" in want and not text.startswith(_norm(want["starts"])):
         problems.append(f"{where} should start {_short(want['starts'])}, got {_short(text)}")
     if "contains" in want and _norm(want["contains"]) not in text:
@@ -168,7 +174,7 @@ def _compare_document(expected: dict, document) -> list[str]:
             problems.append(f"{key}: expected {expected[key]!r}, got {getattr(document, key)!r}")
     if "doc_type" in expected and _norm(document.doc_type).casefold() != _norm(expected["doc_type"]).casefold():
         problems.append(f"doc_type: expected {expected['doc_type']!r}, got {document.doc_type!r}")
-    if "title" in expected and _norm(document.title).casefold() != _norm(expected["title"]).casefold():
+    if "title" in expected and _title(document.title) != _title(expected["title"]):
         problems.append(f"title: expected {_short(expected['title'])}, got {_short(document.title)}")
 
     paragraphs = {p.n: p for p in document.paragraphs}
@@ -194,7 +200,8 @@ def _compare_document(expected: dict, document) -> list[str]:
             problems.append(f"footnote {want['n']}: missing")
             continue
         if not _norm(note.text).startswith(_norm(want["starts"])):
-            problems.append(f"footnote {want['n']} should start {_short(want['starts'])}, got {_short(_norm(note.text))}")
+            got = _short(_norm(note.text))
+            problems.append(f"footnote {want['n']} should start {_short(want['starts'])}, got {got}")
         if "paragraph" in want and note.paragraph != want["paragraph"]:
             problems.append(f"footnote {want['n']} paragraph: expected {want['paragraph']}, got {note.paragraph}")
 
@@ -214,8 +221,13 @@ def _compare_document(expected: dict, document) -> list[str]:
         for key in sorted(set(want) | set(got), key=lambda k: (k[1] or 0, k[2] or 0, k[0])):
             if want[key] != got[key]:
                 cid, n, fn = key
-                raws = [c.raw for p in document.paragraphs if p.n == n for c in p.citations
-                        if c.id == cid and c.footnote == fn]
+                raws = [
+                    c.raw
+                    for p in document.paragraphs
+                    if p.n == n
+                    for c in p.citations
+                    if c.id == cid and c.footnote == fn
+                ]
                 problems.append(
                     f"citation {cid} (paragraph {n}, footnote {fn}): expected {want[key]}x, got {got[key]}x"
                     + (f" from {raws}" if raws else "")
