@@ -303,7 +303,7 @@ REAL = Path(__file__).parent / "data" / "real"
          "De burgemeester c.q. burgemeester en wethouders van de gemeente Rheden maakt/maken bekend de volgende "
          "vergunning te hebben verleend:", 17),
         ("wetsuite__prb-2014-6.html", "prb-2014-6", "provinciaal-blad",
-         "Ondermandaatbesluit directeur Concernzaken t.b.v. directeur GZH per 1 januari 2014", "2014-01-15",
+         "Ondermandaatbesluit directeur Concernzaken t.b.v. directeur GZH per 1 januari 2014", "2014-01-09",
          "G E L E T O P :", 24),
     ],
 )

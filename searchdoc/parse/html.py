@@ -150,7 +150,9 @@ def parse_html(data: bytes, doc_id: str | None = None, metadata: dict | None = N
             extra[key] = info[key]
     kind = meta.get("kind") or head.get("kind") or kind_of(resolved_id)
     # An act is dated the day it was signed ("Besluit van 14 juli 2014"), not the day of issue.
-    signed = info["signed"] if kind not in ("kamerstuk", "aanhangsel", "handelingen") else None
+    signed = None
+    if kind not in ("kamerstuk", "aanhangsel", "handelingen"):
+        signed = info["signed"] or letter_date(p.text for p in paragraphs[-8:])
     if head.get("raw"):
         extra["html_meta"] = head["raw"]
     for key, value in meta.items():
@@ -410,7 +412,8 @@ class _HtmlWalker:
                 self.inline(child, builder)
             else:
                 self.inline(child, builder)
-            if block:
+            if block or (child.name == "span" and "ol" in _tokens(child)):
+                # A list item's label ("-", "a.") is printed apart from its text.
                 builder.space()
 
     def text_of(self, element) -> str:
@@ -483,6 +486,8 @@ class _HtmlWalker:
                 self.flow(child)
             else:
                 self.inline(child, self.builder)
+                if child.name == "span" and "ol" in tokens:
+                    self.builder.space()
 
     def _special(self, element, tokens: list[str]) -> bool:
         """Title-block and signature elements, which feed fields instead of the body."""

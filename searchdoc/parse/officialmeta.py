@@ -196,7 +196,7 @@ _MONTHS = {
     )
 }
 _LETTER_DATE = re.compile(
-    r"^(?:Den Haag|[’'‘`]s-Gravenhage|Brussel|Luxemburg)\s*,?\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})\.?$",
+    r"^(?:Den Haag|[’'‘`]s-Gravenhage|Brussel|Luxemburg)\s*,?\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})[.,]?$",
     re.IGNORECASE,
 )
 
