@@ -21,7 +21,7 @@ def _keys(rows):
 
 
 def test_real_letter_with_extrefs_in_footnotes_cites_each_reference_once():
-    data = (REAL / "lawgraph__kst-28844-269.xml").read_bytes()
+    data = (REAL / "kst-28844-269.xml").read_bytes()
     rows = document_citations(enrich(parse_source(data, "xml", "kst-28844-269")))
     keys = _keys(rows)
     assert not [k for k, n in Counter(keys).items() if n > 1]
@@ -53,7 +53,7 @@ def test_a_paragraph_citing_one_stuk_twice_gives_one_row():
 
 
 def test_enrich_twice_changes_nothing():
-    data = (REAL / "lawgraph__kst-28844-269.xml").read_bytes()
+    data = (REAL / "kst-28844-269.xml").read_bytes()
     once = enrich(parse_source(data, "xml", "kst-28844-269"))
     before = [list(p.citations) for p in once.paragraphs]
     assert [p.citations for p in enrich(once).paragraphs] == before

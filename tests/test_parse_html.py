@@ -289,20 +289,20 @@ REAL = Path(__file__).parent / "data" / "real"
 @pytest.mark.parametrize(
     ("name", "doc_id", "kind", "title", "date", "first", "count"),
     [
-        ("wetsuite__stb.html", "stb-2014-296", "staatsblad",
+        ("stb-2014-296.html", "stb-2014-296", "staatsblad",
          "Besluit van 14 juli 2014, houdende verlenging van de Samenwerkingsregeling waarborging plannen van "
          "aanpak landstaken Curaçao en Sint Maarten", "2014-07-14",
          "Wij Willem-Alexander, bij de gratie Gods, Koning der Nederlanden, Prins van Oranje-Nassau, enz. enz. enz.",
          9),
-        ("wetsuite__stcrt.html", "stcrt-2013-10981", "staatscourant",
+        ("stcrt-2013-10981.html", "stcrt-2013-10981", "staatscourant",
          "Omgevingsvergunning ‘uitbreiden van een woning, Jan Arendsland 13’, Staphorst", "2013-04-23", None, 5),
-        ("wetsuite__trb-2017-47.html", "trb-2017-47", "tractatenblad", None, "2017-03-30",
+        ("trb-2017-47.html", "trb-2017-47", "tractatenblad", None, "2017-03-30",
          "Voor een overzicht van de verdragsgegevens", 1731),
-        ("wetsuite__gmb.html", "gmb-2017-100007", "gemeenteblad",
+        ("gmb-2017-100007.html", "gmb-2017-100007", "gemeenteblad",
          "Bekendmaking Wet op de kansspelen St. Inloophuis Velp Zuid", "2017-06-14",
          "De burgemeester c.q. burgemeester en wethouders van de gemeente Rheden maakt/maken bekend de volgende "
          "vergunning te hebben verleend:", 17),
-        ("wetsuite__prb-2014-6.html", "prb-2014-6", "provinciaal-blad",
+        ("prb-2014-6.html", "prb-2014-6", "provinciaal-blad",
          "Ondermandaatbesluit directeur Concernzaken t.b.v. directeur GZH per 1 januari 2014", "2014-01-09",
          "G E L E T O P :", 24),
     ],
@@ -319,7 +319,7 @@ def test_real_pages_parse_without_warnings(name, doc_id, kind, title, date, firs
 
 
 def test_old_zoek_page_keeps_articles_tables_and_closing_lines():
-    document = parse_html((REAL / "wetsuite__prb-2014-6.html").read_bytes())
+    document = parse_html((REAL / "prb-2014-6.html").read_bytes())
     texts = [(p.section, p.text) for p in document.paragraphs]
     assert ("Artikel 1:", "ACF02 | Besluiten omtrent verzekeringsovereenkomsten op basis van het beschikbare budget") \
         in texts
