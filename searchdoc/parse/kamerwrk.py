@@ -10,7 +10,7 @@ newer dialect.
 
 from __future__ import annotations
 
-from searchdoc.parse.officialxml import TextBuilder, clean_text, normalize_dossier, normalize_vergaderjaar
+from searchdoc.parse.officialxml import clean_text, normalize_dossier, normalize_vergaderjaar
 from searchdoc.parse.safexml import local_name
 
 
@@ -56,17 +56,5 @@ class KamerwrkBlocks:
 
     def block_voetnoot(self, element) -> None:
         """A footnote given apart from its marker; ``voetref/@refid`` names it."""
-        note = self.out.new_note(element.get("nr"))
-        builder = TextBuilder(footnote=note.footnote.n)
-        builder.add(element.text)
-        for child in element:
-            tag = local_name(child)
-            if tag:
-                builder.space()
-                self.inline_element(child, tag, builder)
-                builder.space()
-            builder.add(child.tail)
-        note.footnote.text = builder.text()
-        note.citations = builder.citations
-        self.out.pend(builder.notes)
+        note = self.note_text(element, self.out.new_note(element.get("nr")))
         self.out.loose_note(element.get("id"), note)

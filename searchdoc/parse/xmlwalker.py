@@ -161,15 +161,16 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
             if local_name(child) in ("noot.nr", "nr"):
                 label = clean_text(child.xpath("string()"))
                 break
-        note = self.out.new_note(label)
+        return self.note_text(element, self.out.new_note(label), skip=("noot.nr", "nr"))
+
+    def note_text(self, element, note: _Note, skip: tuple[str, ...] = ()) -> _Note:
+        """Fill ``note`` with the text and citations of ``element``, leaving out the ``skip`` children
+        (its printed number)."""
         builder = TextBuilder(footnote=note.footnote.n)
         builder.add(element.text)
         for child in element:
             tag = local_name(child)
-            if tag in ("noot.nr", "nr"):
-                builder.add(child.tail)
-                continue
-            if tag:
+            if tag and tag not in skip:
                 builder.space()
                 self.inline_element(child, tag, builder)
                 builder.space()
