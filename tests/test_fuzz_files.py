@@ -26,7 +26,6 @@ from searchdoc.corpus import Corpus
 from searchdoc.errors import SearchdocError
 from searchdoc.index import Index
 from searchdoc.model import Document
-from searchdoc.pipeline import seed_corpus
 from searchdoc.query import DEFINITIONS_FILE
 
 LETTER = defaults.LETTER_ID
@@ -45,14 +44,12 @@ QUERIES = ["drones", '"autonome wapensystemen"', "cyber*", "wapen* NOT drones", 
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    """The letter's corpus and index, and the answers of the intact index."""
+def pristine(built_letter, tmp_path_factory):
+    """A copy of the letter's corpus and index, and the answers of the intact index."""
     root = tmp_path_factory.mktemp("fuzz")
-    corpus = Corpus(root / "corpus")
-    corpus.documents_dir.mkdir(parents=True)
-    seed_corpus(corpus)
-    index = Index(root / "index", corpus)
-    index.update()
+    shutil.copytree(built_letter / "corpus", root / "corpus")
+    shutil.copytree(built_letter / "index", root / "index")
+    index = Index(root / "index", Corpus(root / "corpus"))
     expected = answers(index)
     index.close()
     return root, expected
