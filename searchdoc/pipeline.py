@@ -155,7 +155,6 @@ def cap_paragraphs(document: Document, limit: int) -> Document:
                 index = moved.get(citation.footnote, 0)
             else:
                 index = _piece_at(spans, citation.start)
-            if citation.footnote is None:
                 citation.start -= spans[index][0]
                 citation.end -= spans[index][0]
             citation.paragraph = first + index
@@ -275,10 +274,7 @@ def enrich(document: Document) -> Document:
             groups.setdefault(citation.footnote, []).append(citation)
         for key, text in texts.items():
             for match in citations.extract(text):
-                groups[key].append(
-                    Citation(match.reference.id, match.reference.kind, match.raw, paragraph.n, key,
-                             match.start, match.end)
-                )
+                groups[key].append(match.to_citation(paragraph.n, key))
         found: list[Citation] = []
         for key, group in groups.items():
             kept = citations.merge(group, texts.get(key, ""))

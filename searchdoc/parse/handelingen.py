@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from searchdoc.parse.officialmeta import dutch_date
-from searchdoc.parse.officialxml import TextBuilder, clean_text
+from searchdoc.parse.officialxml import clean_text
 from searchdoc.parse.safexml import local_name
 
 #: Item kinds without an ``item-titel`` and the title a reader sees for them.
@@ -52,10 +52,7 @@ class HandelingenBlocks:
             if tag == "nr" and self.header.item is None:
                 self.header.item = clean_text(child.xpath("string()")) or None
             elif tag == "item-titel":
-                builder = TextBuilder()
-                self.inline(child, builder)
-                self.out.pend(builder.notes)
-                self.header.title = self.header.title or builder.text() or None
+                self.header.title = self.header.title or self.inline_text(child) or None
             elif tag:
                 self.block(child, tag)
         if not self.header.title:
@@ -68,14 +65,18 @@ class HandelingenBlocks:
 
     # -- who speaks ---------------------------------------------------------------------------
 
-    def block_spreekbeurt(self, element) -> None:
-        """A speech: every paragraph in it carries the speaker named in its ``spreker``."""
+    def _blocks(self, element, skip: tuple[str, ...] = ()) -> None:
+        """Walk ``element``'s children (but ``skip``); a speaker named inside ends with it."""
         outer = self.out.speaker
         for child in element:
             tag = local_name(child)
-            if tag:
+            if tag and tag not in skip:
                 self.block(child, tag)
         self.out.speaker = outer
+
+    def block_spreekbeurt(self, element) -> None:
+        """A speech: every paragraph in it carries the speaker named in its ``spreker``."""
+        self._blocks(element)
 
     def block_spreker(self, element) -> None:
         self.out.speaker = speaker_line(element.xpath("string()"))
@@ -93,22 +94,12 @@ class HandelingenBlocks:
                 label = clean_text(child.xpath("string()")) or label
                 break
         state = self.out.save()
-        speaker = self.out.speaker
         self.out.section = label
         self.out.fresh_heading = False
-        for child in element:
-            tag = local_name(child)
-            if tag and tag != "kop":
-                self.block(child, tag)
-        self.out.speaker = speaker
+        self._blocks(element, skip=("kop",))
         self.out.fresh_heading = False
         self.out.restore(state)
 
     def block_motie_info(self, element) -> None:
         """The chair's note under a motion: who proposed it and the number it gets."""
-        speaker = self.out.speaker
-        for child in element:
-            tag = local_name(child)
-            if tag:
-                self.block(child, tag)
-        self.out.speaker = speaker
+        self._blocks(element)

@@ -63,7 +63,6 @@ _QA_LABEL = re.compile(r"(?:Vraag|Vragen|Antwoord)\s+\d+[a-z]?(?:\s*(?:,|en|&|t/
 _CLOSING_LABELS = {"Gegeven", "Gegeven te"}
 _SIGNATORY_NAMES = {"naam", "deze", "persoon", "achternaam"}
 _SECTIONING = {"divisie", "hoofdstuk", "paragraaf", "afdeling", "artikel", "bijlage", "box"}
-_SIGNATURE = {"tekst-sluiting", "ondertekening"}
 
 
 @dataclass
@@ -115,6 +114,14 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
 
     # -- inline ---------------------------------------------------------------------------
 
+    def inline_text(self, element) -> str:
+        """The text of ``element``'s content on its own (a title, a caption, a label); its notes
+        go to the next paragraph."""
+        builder = TextBuilder()
+        self.inline(element, builder)
+        self.out.pend(builder.notes)
+        return builder.text()
+
     def inline(self, element, builder: TextBuilder) -> None:
         """Append the text of ``element``'s content (not its tail) to ``builder``."""
         builder.add(element.text)
@@ -124,8 +131,7 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
             if not tag:
                 builder.add(child.tail)
                 continue
-            if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
-                builder.space()
+            _field_gap(previous, tag, builder)
             if tag in _BLOCKS and tag not in _FIELDS:
                 builder.space()
             self.inline_element(child, tag, builder)
@@ -206,8 +212,7 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
                 # A note standing between blocks (older Aanhangsels) is not a marker in a text.
                 self.block_noot(child)
             else:
-                if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
-                    builder.space()
+                _field_gap(previous, tag, builder)
                 self.inline_element(child, tag, builder)
                 previous = tag if not clean_text(child.tail) else None
             builder.add(child.tail)
@@ -300,10 +305,7 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
     def block_titel(self, element) -> None:
         parent = element.getparent()
         if parent is not None and local_name(parent) in ("stuk", "kamerstuk", "vragen", "reactie"):
-            builder = TextBuilder()
-            self.inline(element, builder)
-            self.out.pend(builder.notes)
-            self.header.title = self.header.title or builder.text()
+            self.header.title = self.header.title or self.inline_text(element)
         else:
             self.heading_of(element)
 
@@ -469,10 +471,7 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
         for child in element:
             if local_name(child) == "title":
                 # A table's title is its caption: it names the table within the section.
-                builder = TextBuilder()
-                self.inline(child, builder)
-                self.out.pend(builder.notes)
-                self.out.caption(builder.text())
+                self.out.caption(self.inline_text(child))
         for row in element.iter():
             if local_name(row) != "row":
                 continue
@@ -499,10 +498,7 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
         label = None
         for child in element:
             if local_name(child) in ("nr", "nummer"):
-                builder = TextBuilder()
-                self.inline(child, builder)
-                self.out.pend(builder.notes)
-                label = builder.text()
+                label = self.inline_text(child)
                 break
         label_al = None
         if label is None:
@@ -567,3 +563,9 @@ class Walker(HandelingenBlocks, KamerwrkBlocks, PublicationBlocks):
             self.container(element)
 
     block_illustratie = block_plaatje
+
+
+def _field_gap(previous: str | None, tag: str, builder: TextBuilder) -> None:
+    """Two fields printed side by side (a name, then a party) are separate words."""
+    if previous in _FIELDS and tag in _FIELDS and not builder.ends_with_space:
+        builder.space()
