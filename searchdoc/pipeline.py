@@ -125,6 +125,8 @@ def cap_paragraphs(document: Document, limit: int) -> Document:
     """
     if all(len(p.text) <= limit for p in document.paragraphs):
         return document
+    from dataclasses import replace
+
     from searchdoc.model import Paragraph
 
     notes_of: dict[int, list] = {}
@@ -137,8 +139,8 @@ def cap_paragraphs(document: Document, limit: int) -> Document:
         first = len(paragraphs) + 1
         pieces = []
         for start, end in spans:
-            pieces.append(Paragraph(n=len(paragraphs) + 1, text=paragraph.text[start:end], section=paragraph.section,
-                                    page=paragraph.page, page_end=paragraph.page_end, themes=list(paragraph.themes)))
+            pieces.append(replace(paragraph, n=len(paragraphs) + 1, text=paragraph.text[start:end], footnotes=[],
+                                  citations=[], themes=list(paragraph.themes)))
             paragraphs.append(pieces[-1])
 
         moved: dict[int, int] = {}

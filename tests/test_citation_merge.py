@@ -102,3 +102,14 @@ def test_cap_paragraphs_moves_footnotes_and_citations_with_their_piece():
     assert document.footnotes[0].paragraph == 4 and document.paragraphs[3].footnotes == [1]
     assert document.footnotes[0].offset == len("Derde zin met een noot")
     assert document.paragraphs[3].citations[0].id == "kst-1-3"
+
+
+def test_cap_paragraphs_keeps_who_speaks_on_every_piece():
+    from searchdoc.model import Document, Paragraph
+    from searchdoc.pipeline import cap_paragraphs
+
+    speech = Paragraph(1, "Eerste zin hier. Tweede zin daarna. Derde zin ook.", section="Motie",
+                       speaker="De heer Wörsdörfer (VVD)")
+    document = cap_paragraphs(Document(id="h-tk-20172018-61-10", kind="handelingen", paragraphs=[speech]), 20)
+    assert len(document.paragraphs) == 3
+    assert {(p.speaker, p.section) for p in document.paragraphs} == {("De heer Wörsdörfer (VVD)", "Motie")}
