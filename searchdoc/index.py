@@ -292,6 +292,8 @@ class Index:
         self._theme_docs = None
         self._executor = None
         self._theme_ids: tuple | None = None
+        #: The state file (inode, size, mtime) of the last full check of the open searcher's files.
+        self._verified: tuple | None = None
         #: Worker processes for a rebuild; None picks by corpus size and CPUs.
         self.build_procs: int | None = None
 
@@ -302,22 +304,22 @@ class Index:
 
     def read_state(self) -> dict | None:
         """The state file, or None when there is none or it is damaged (see :meth:`state_problem`)."""
-        try:
-            return _load_state(self.state_path)
-        except (OSError, ValueError):
-            return None
+        return self._state_or_problem()[0]
 
     def state_problem(self) -> str | None:
         """Why the state file cannot be used, when it is there but unreadable or damaged."""
+        return self._state_or_problem()[1]
+
+    def _state_or_problem(self) -> tuple[dict | None, str | None]:
+        """The state file read once: its content, or why it cannot be used (none when absent)."""
         try:
-            _load_state(self.state_path)
+            return _load_state(self.state_path), None
         except FileNotFoundError:
-            return None
+            return None, None
         except OSError as exc:
-            return f"{STATE_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})"
+            return None, f"{STATE_FILE} cannot be read ({exc.strerror or exc.__class__.__name__})"
         except ValueError as exc:
-            return f"{STATE_FILE} is damaged ({exc})"
-        return None
+            return None, f"{STATE_FILE} is damaged ({exc})"
 
     def write_state(self, directory: Path, docs: dict[str, str], files: dict[str, list[int]] | None = None) -> None:
         """The state of the index in ``directory`` (this index's folder or its staging folder):
@@ -333,10 +335,9 @@ class Index:
         file once (CRC-32); called when the index is opened, by updates and by doctor."""
         from searchdoc.query import DEFINITIONS_FILE
 
-        problem = self.state_problem()
+        state, problem = self._state_or_problem()
         if problem:
             return [problem]
-        state = self.read_state()
         if state is None:
             return []
         # A segment whose columns lack their header (written last) gets all of them written
@@ -835,7 +836,11 @@ class Index:
 
     def readable(self) -> bool:
         """True when the index opens, its files match their checksums and its segments can be
-        read: the damage check of every command that opens the index."""
+        read: the damage check of every command that opens the index. A long-lived reader (the
+        web server) checks again only after a write, which always rewrites the state file."""
+        stamp = self._state_stamp()
+        if stamp is not None and stamp == self._verified and self._searcher is not None:
+            return True
         if self.integrity_problems():
             self.close()
             return False
@@ -850,10 +855,18 @@ class Index:
             # Damaged columns count as damage: the rebuild writes them again. Missing ones are
             # written by the next update (see columns_missing).
             check_index(self.directory, reader, missing_ok=True)
+            self._verified = stamp
             return True
         except Exception:
             self.close()
             return False
+
+    def _state_stamp(self) -> tuple | None:
+        try:
+            found = self.state_path.stat()
+        except OSError:
+            return None
+        return found.st_ino, found.st_size, found.st_mtime_ns
 
     def columns_missing(self) -> bool:
         """True when a segment has no columnar postings (one written by another Whoosh writer)."""
@@ -878,6 +891,7 @@ class Index:
     def close(self) -> None:
         self._theme_docs = None
         self._executor = None
+        self._verified = None
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None

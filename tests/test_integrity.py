@@ -312,3 +312,20 @@ def test_segment_damage_the_checksums_cannot_see_is_a_damaged_error(letter_env):
             assert len(errors) == 1 and "the index at " in errors[0] and "cannot be read" in errors[0], errors
     assert CliRunner().invoke(cli, ["index", "--rebuild"]).exit_code == 0
     assert answers(corpus_dir, index_dir) == expected
+
+
+def test_a_long_lived_reader_checks_the_files_again_only_after_a_write(letter_dirs, monkeypatch):
+    """The web server asks for freshness every few seconds: that must not re-read every index
+    file each time, but a write (which rewrites the state file) is checked again."""
+    corpus_dir, index_dir = letter_dirs
+    index = Index(index_dir, Corpus(corpus_dir))
+    checks = []
+    original = index.integrity_problems
+    monkeypatch.setattr(index, "integrity_problems", lambda: checks.append(1) or original())
+    assert index.ensure_fresh() is None and index.ensure_fresh() is None
+    assert len(checks) == 1
+    state = json.loads((index_dir / STATE_FILE).read_text())
+    index.write_state(index_dir, state["docs"])
+    assert index.ensure_fresh() is None
+    assert len(checks) == 2
+    index.close()
