@@ -224,13 +224,10 @@ def _add_partial(result: SearchResult, index, corpus: Corpus, query: str, doc_id
     start = len(result.hits)
     matched = []
     for item in found.hits:
-        document = corpus.load(item.fields["doc_id"])
-        paragraph = document.paragraph(item.fields["paragraph"])
-        if paragraph is None:
-            continue
-        themes_of = [t for t in (item.fields.get("themes") or "").split(",") if t]
-        result.hits.append(make_hit(document, paragraph, item.score, found.matched_terms, context, themes_of))
-        matched.append([w for w, m in zip(found.words, item.matched, strict=True) if m])
+        hit = _hit_of(corpus.load(item.fields["doc_id"]), item.fields, item.score, found.matched_terms, context)
+        if hit is not None:
+            result.hits.append(hit)
+            matched.append([w for w, m in zip(found.words, item.matched, strict=True) if m])
     result.partial = {"words": found.words, "total": found.total, "minimum": found.minimum, "start": start,
                       "matched": matched}
 
@@ -260,12 +257,18 @@ def facet_counts(index, query: str, doc_ids: Iterable[str] = (), themes: Iterabl
 
 def _hits(corpus: Corpus, raw, context: int) -> Iterator[Hit]:
     for item in raw.hits:
-        document = corpus.load(item.fields["doc_id"])
-        paragraph = document.paragraph(item.fields["paragraph"])
-        if paragraph is None:
-            continue
-        themes = [t for t in (item.fields.get("themes") or "").split(",") if t]
-        yield make_hit(document, paragraph, item.score, raw.matched_terms, context, themes)
+        hit = _hit_of(corpus.load(item.fields["doc_id"]), item.fields, item.score, raw.matched_terms, context)
+        if hit is not None:
+            yield hit
+
+
+def _hit_of(document, stored: dict, score: float, matched, context: int) -> Hit | None:
+    """The hit of one ranked paragraph (by its stored fields); None when the document no longer has it."""
+    paragraph = document.paragraph(stored["paragraph"])
+    if paragraph is None:
+        return None
+    themes = [t for t in (stored.get("themes") or "").split(",") if t]
+    return make_hit(document, paragraph, score, matched, context, themes)
 
 
 def hit_to_dict(hit: Hit) -> dict:
@@ -331,12 +334,9 @@ def stream_hits(index, corpus: Corpus, query: str, limit: int | None = None, con
 def _stream(corpus: Corpus, ranked: Iterator[tuple[dict, float]], matched, context: int) -> Iterator[Hit]:
     documents = _RecentDocuments(corpus)
     for stored, score in ranked:
-        document = documents.get(stored["doc_id"])
-        paragraph = document.paragraph(stored["paragraph"])
-        if paragraph is None:
-            continue
-        themes = [t for t in (stored.get("themes") or "").split(",") if t]
-        yield make_hit(document, paragraph, score, matched, context, themes)
+        hit = _hit_of(documents.get(stored["doc_id"]), stored, score, matched, context)
+        if hit is not None:
+            yield hit
 
 
 class _RecentDocuments:
