@@ -86,14 +86,10 @@ def status(message: str) -> None:
 
 def echo(message: str = "", nl: bool = True) -> None:
     """Write to stdout; a failed write (a full disk, a closed terminal) is an OutputError."""
-    from searchdoc.errors import OutputError
+    from searchdoc.errors import output_errors
 
-    try:
+    with output_errors("standard output"):
         click.echo(message, nl=nl)
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 # DEL and the C1 controls: JSON may hold them raw, a terminal would obey them.
@@ -198,9 +194,10 @@ class SearchdocGroup(click.Group):
 
 def _one_line(text: str) -> str:
     """A message as one line without control characters (it may quote a document or a server)."""
+    from searchdoc.errors import one_line
     from searchdoc.render import clean
 
-    return clean(" ".join(str(text).split()))
+    return clean(one_line(text))
 
 
 def report_error(exc: Exception) -> int:
@@ -594,7 +591,7 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
       searchdoc crawl --refresh
     """
     from searchdoc import crawl as crawling
-    from searchdoc.errors import SearchdocError
+    from searchdoc.errors import SearchdocError, one_line
     from searchdoc.progress import progress_bar
 
     app: AppContext = ctx.obj
@@ -608,7 +605,7 @@ def crawl(ctx, ids, depth, cited_by, refresh, max_docs, fmt):
     except SearchdocError as exc:
         if fmt == "json" and exc.exit_code == 1:
             # A script reading the JSON learns why the crawl stopped; stderr still has the one line.
-            emit_json({**crawling.CrawlReport().to_dict(), "error": " ".join(str(exc).split())})
+            emit_json({**crawling.CrawlReport().to_dict(), "error": one_line(exc)})
         raise
     if fmt == "json":
         emit_json(report.to_dict())

@@ -34,6 +34,7 @@ from searchdoc.errors import (
     ParseError,
     SearchdocError,
     UsageError,
+    one_line,
 )
 from searchdoc.model import Document
 
@@ -362,7 +363,7 @@ class _Crawler:
         try:
             candidates = self._network(lambda: sru.cited_by(self.client, doc_id, forms, CITED_BY_LIMIT))
         except (FetchError, UsageError) as exc:
-            self.report.failed.append({"id": doc_id, "reason": f"cited-by search failed: {_one_line(exc)}"})
+            self.report.failed.append({"id": doc_id, "reason": f"cited-by search failed: {one_line(exc)}"})
             return
         for candidate in map(canonical_id, candidates):
             queued = next((t for t in self.queue if t.id == candidate), None)
@@ -384,7 +385,7 @@ class _Crawler:
             result = call()
         except OfflineError as exc:
             if not self.online:
-                raise _Abort(OfflineError(f"{_one_line(exc)}; nothing was changed")) from None
+                raise _Abort(OfflineError(f"{one_line(exc)}; nothing was changed")) from None
             raise
         except FetchError:
             self.online = True
@@ -454,7 +455,7 @@ class _Crawler:
                 self.report.not_found.append(target.id)
                 return
             except (FetchError, UsageError) as exc:
-                self.report.failed.append({"id": target.id, "reason": _one_line(exc)})
+                self.report.failed.append({"id": target.id, "reason": one_line(exc)})
                 return
         if not ids:
             self.report.skipped.append({"id": target.id, "reason": f"the {target.kind} has no official publication"})
@@ -496,7 +497,7 @@ class _Crawler:
             except NotFoundError:
                 continue
             except (FetchError, UsageError) as exc:
-                self.report.failed.append({"id": target.id, "reason": _one_line(exc)})
+                self.report.failed.append({"id": target.id, "reason": one_line(exc)})
                 return
         if fetched is None:
             self.report.not_found.append(target.id)
@@ -514,7 +515,7 @@ class _Crawler:
         try:
             document = self._parse(fetched)
         except (ParseError, UsageError) as exc:
-            self.report.failed.append({"id": doc_id, "reason": _one_line(exc)})
+            self.report.failed.append({"id": doc_id, "reason": one_line(exc)})
             return
         if target.cites and not cites_any(document, target.cites):
             self.report.skipped.append(
@@ -578,7 +579,7 @@ class _Crawler:
         try:
             document = self.corpus.load(doc_id)
         except SearchdocError as exc:
-            self.report.failed.append({"id": doc_id, "reason": _one_line(exc)})
+            self.report.failed.append({"id": doc_id, "reason": one_line(exc)})
             return
         self._enqueue_citations(document, target.depth + 1)
 
@@ -628,10 +629,6 @@ def _provenance(fetched, target: _Target, previous: Document | None = None) -> d
     if cites:
         provenance["cites"] = cites
     return provenance
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 def render_text(report: CrawlReport) -> str:

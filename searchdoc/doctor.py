@@ -33,7 +33,7 @@ from pathlib import Path
 
 from searchdoc import settings as defaults
 from searchdoc.corpus import RAW_EXTENSIONS, SIDECAR, Corpus, hold_lock, is_valid_id, sha256_bytes
-from searchdoc.errors import SearchdocError
+from searchdoc.errors import SearchdocError, one_line
 from searchdoc.model import Document
 from searchdoc.validate import load_json
 
@@ -560,7 +560,7 @@ def _relative(corpus: Corpus, path: Path) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or exc.__class__.__name__
+    return one_line(exc)[:200] or exc.__class__.__name__
 
 
 def render_text(report: DoctorReport) -> str:

@@ -5,6 +5,10 @@ Every error the library raises on purpose derives from :class:`SearchdocError`. 
 code 1 (runtime failure). Messages are one line and say what to try next.
 """
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 
 class SearchdocError(Exception):
     """Base of all searchdoc errors; exit code 1 unless a subclass says otherwise."""
@@ -85,3 +89,21 @@ class ThemeError(UsageError):
 
 class OutputError(SearchdocError):
     """Output could not be written (standard output or an --output file: a full disk, a closed pipe)."""
+
+
+def one_line(message: object) -> str:
+    """A message (an exception, a server's or a document's words) as one line."""
+    return " ".join(str(message).split())
+
+
+@contextlib.contextmanager
+def output_errors(where: str | os.PathLike) -> Iterator[None]:
+    """An OSError of a write as one OutputError naming where the output was going."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if isinstance(exc, SearchdocError):
+            raise
+        raise OutputError(f"cannot write to {where}: {exc.strerror or exc}") from None

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from searchdoc.errors import OutputError, SearchdocError, UsageError
+from searchdoc.errors import SearchdocError, UsageError, output_errors
 from searchdoc.model import Document, Hit
 
 #: Export formats, in the order the CLI lists them.
@@ -702,7 +702,7 @@ def atomic_output(path: str | os.PathLike, bom: bool = False) -> Iterator[TextIO
     if target.is_dir():
         raise UsageError(f"--output {path} is a folder; give a file name")
     if target.exists() and not target.is_file():
-        with _output_errors(path), open(target, "w", encoding="utf-8", newline="") as handle:
+        with output_errors(path), open(target, "w", encoding="utf-8", newline="") as handle:
             if bom:
                 handle.write("\ufeff")
             yield handle
@@ -713,7 +713,7 @@ def atomic_output(path: str | os.PathLike, bom: bool = False) -> Iterator[TextIO
     except OSError as exc:
         raise UsageError(f"cannot write --output {path}: {exc.strerror or exc}") from None
     try:
-        with _output_errors(path):
+        with output_errors(path):
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 if bom:
                     handle.write("\ufeff")
@@ -726,19 +726,6 @@ def atomic_output(path: str | os.PathLike, bom: bool = False) -> Iterator[TextIO
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-@contextlib.contextmanager
-def _output_errors(where: str | os.PathLike) -> Iterator[None]:
-    """An OSError of a write as one OutputError naming where the output was going."""
-    try:
-        yield
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        if isinstance(exc, SearchdocError):
-            raise
-        raise OutputError(f"cannot write to {where}: {exc.strerror or exc}") from None
 
 
 def _umask() -> int:
@@ -770,7 +757,7 @@ def stream_output(stdout: TextIO, bom: bool = False) -> Iterator[TextIO]:
             with contextlib.suppress(ValueError):
                 wrapper.detach()
         spool.seek(0)
-        with _output_errors("standard output"):
+        with output_errors("standard output"):
             binary = getattr(stdout, "buffer", None)
             if binary is None:
                 stdout.write(spool.read().decode("utf-8"))

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from searchdoc import __version__, answers
 from searchdoc import settings as defaults
-from searchdoc.errors import SearchdocError, UnknownDocumentError, UsageError
+from searchdoc.errors import SearchdocError, UnknownDocumentError, UsageError, one_line
 from searchdoc.search import id_label
 from searchdoc.web import pages
 from searchdoc.web.library import Library
@@ -109,10 +109,6 @@ class HostCheck:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 # --------------------------------------------------------------------------- parameters
