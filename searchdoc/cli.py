@@ -15,6 +15,7 @@ import time
 import click
 
 from searchdoc import __version__
+from searchdoc.settings import WEB_HOST, WEB_PORT
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -47,14 +48,10 @@ class AppContext:
             self._index = Index(self.settings.index_dir, corpus or self.corpus(), self.settings)
         if fresh:
             built = self._index.ensure_fresh(on_update=status) is not None
-            from searchdoc import analysis
-            from searchdoc import settings as defaults
-
             # From here the command only reads the index and analyses a few words (the query, the
             # hits): looking them up in the word store costs less than loading the word lists,
             # most of a cold search. Builds and long-running library users keep loading them.
-            analysis.use_word_store(defaults.word_store_dir)
-            analysis.prepare_word_store(on_write=status, built=built)
+            use_word_store(built)
         return self._index
 
     def style(self, stream=None):
@@ -82,6 +79,16 @@ def _is_terminal(stream) -> bool:
 def status(message: str) -> None:
     """Progress and notes go to stderr so stdout stays clean for pipes and JSON."""
     click.echo(message, err=True)
+
+
+def use_word_store(built: bool) -> None:
+    """Look words up in the word store from now on, writing it first (with a message) when it is
+    missing or the index was just built."""
+    from searchdoc import analysis
+    from searchdoc import settings as defaults
+
+    analysis.use_word_store(defaults.word_store_dir)
+    analysis.prepare_word_store(on_write=status, built=built)
 
 
 def echo(message: str = "", nl: bool = True) -> None:
@@ -380,8 +387,6 @@ def index_command(app: AppContext, rebuild):
       searchdoc index
       searchdoc index --rebuild
     """
-    from searchdoc import analysis
-    from searchdoc import settings as defaults
     from searchdoc.progress import progress_bar
     from searchdoc.render import plural
 
@@ -392,8 +397,7 @@ def index_command(app: AppContext, rebuild):
         report = index.update(rebuild=rebuild, progress=advance, on_wait=status)
     elapsed = time.monotonic() - started
     # What the first search would otherwise do: the word store for searches that only read.
-    analysis.use_word_store(defaults.word_store_dir)
-    analysis.prepare_word_store(on_write=status, built=report.changed)
+    use_word_store(report.changed)
     if not report.changed:
         echo(f"index is up to date ({plural(report.unchanged, 'document')})")
         return
@@ -709,9 +713,9 @@ def doctor(ctx, repair, fmt):
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default=WEB_HOST, show_default=True,
               help="Address to listen on; anything but loopback makes the corpus readable from the network.")
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True,
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=WEB_PORT, show_default=True,
               help="Port to listen on (0: any free port).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the search page in the default web browser.")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True,

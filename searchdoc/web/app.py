@@ -157,9 +157,6 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
     def render(name: str, status_code: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context), status_code=status_code)
 
-    def theme_rows(index, corpus) -> list[dict]:
-        return answers.themes_answer(index, corpus)
-
     def theme_labels(index) -> dict[str, str]:
         return {theme.id: theme.label_nl for theme in index.tagger().taxonomy}
 
@@ -168,7 +165,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
     def home(request: Request) -> Response:
         catalogue = library.catalogue()
         with library.reading() as (corpus, index):
-            themes = theme_rows(index, corpus)
+            themes = answers.themes_answer(index, corpus)
         return render("index.html", title="Search", catalogue=catalogue, themes=themes,
                       dossiers=sorted({d for row in catalogue for d in row["dossier"]}),
                       years=sorted({row["date"][:4] for row in catalogue if row["date"]}, reverse=True),
@@ -208,7 +205,7 @@ def create_app(config, library: Library | None = None, allowed_hosts=LOOPBACK_HO
         return render("search.html", title=f"{query} – search", query=query, params=params, hits=hits, total=total,
                       page=page, last_page=last_page, suggestion=result.suggestion if result else None,
                       corrected=result.corrected if result else None, full_total=result.total if result else 0,
-                      partial=pages.partial_view(result.partial) if result else None,
+                      partial=result.partial if result else None,
                       theme_facets=(result.facets.get("themes", {}) if result else {}), theme_labels=all_themes,
                       facets=facets, doc_labels=labels, formats=list(EXPORT_TYPES))
 

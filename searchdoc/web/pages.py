@@ -130,14 +130,6 @@ def hit_view(rank: int, hit, document: Document, in_corpus) -> dict:
     return view
 
 
-def partial_view(partial: dict | None) -> dict | None:
-    """Where the paragraphs with only some of the words start, and what each of them has."""
-    if not partial:
-        return None
-    return {"start": partial["start"], "words": partial["words"], "total": partial["total"],
-            "matched": partial["matched"]}
-
-
 def query_url(path: str, params: dict, **changes) -> str:
     """``path`` with ``params`` updated by ``changes`` (None removes a key; lists repeat it)."""
     merged = {**params, **changes}
